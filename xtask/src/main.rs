@@ -1,1 +1,71 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's one entry point for setting up, running and
+//! testing the whole system. See `cargo xtask help`.
+
+mod dashboard;
+mod demo;
+mod install;
+mod keys;
+mod paths;
+mod pg;
+mod prepare;
+mod stack;
+mod supervise;
+mod test;
+mod up;
+
+use anyhow::Result;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  up [--reset] [--no-demo]   install what is missing, build, and run the whole local stack
+                             in the foreground (Ctrl-C stops it). --reset wipes the local
+                             database first; --no-demo skips generating demo calls.
+  test                       install what is missing and run every suite (lint, unit,
+                             integration, pgTAP, end-to-end, browser) against a throwaway
+                             stack; prints one summary line.
+  install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
+                             PostgREST, Supabase CLI, wasm toolchain, Chromium).
+  dashboard                  build the dashboard (wasm) into target/site.
+  prepare                    refresh the committed sqlx offline metadata (.sqlx/) after a
+                             migration or query changed.
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = run(&args);
+    if let Err(err) = result {
+        eprintln!("\nxtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let command = args.first().map(String::as_str).unwrap_or("help");
+    let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let has = |flag: &str| flags.contains(&flag);
+    if let Some(unknown) = flags
+        .iter()
+        .find(|f| !["--reset", "--no-demo"].contains(*f))
+    {
+        anyhow::bail!("unknown option {unknown}\n\n{HELP}");
+    }
+    match command {
+        "up" => up::run(up::Options {
+            reset: has("--reset"),
+            demo: !has("--no-demo"),
+        }),
+        "test" => test::run(),
+        "install" => install::ensure(install::Purpose::Test),
+        "dashboard" => {
+            install::ensure(install::Purpose::Up)?;
+            dashboard::build().map(|_| ())
+        }
+        "prepare" => prepare::run(),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => anyhow::bail!("unknown command `{other}`\n\n{HELP}"),
+    }
+}

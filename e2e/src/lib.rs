@@ -1,0 +1,81 @@
+//! Helpers for the end-to-end suites: the running stack's addresses (from the
+//! environment `cargo xtask test` sets), signing, and signing in as a demo user.
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use std::time::{Duration, Instant};
+
+/// A value of the running stack's environment (the `stack.env` keys).
+pub fn env(key: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| {
+        panic!("{key} is not set: the end-to-end tests run under `cargo xtask test`, which starts the stack")
+    })
+}
+
+/// `X-Retell-Signature` for `body`, signed now with the stack's webhook secret.
+pub fn signature(body: &[u8]) -> String {
+    let ts = chrono::Utc::now().timestamp_millis();
+    let mut mac = Hmac::<Sha256>::new_from_slice(env("WEBHOOK_SECRET").as_bytes()).unwrap();
+    mac.update(body);
+    mac.update(ts.to_string().as_bytes());
+    format!("v={ts},d={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Posts a signed event to the webhook and returns (status, body).
+pub async fn post_event(body: &Value) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let response = reqwest::Client::new()
+        .post(env("WEBHOOK_URL"))
+        .header("content-type", "application/json")
+        .header("x-retell-signature", signature(&bytes))
+        .body(bytes)
+        .send()
+        .await
+        .expect("the webhook answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs in through the Supabase Auth endpoint and returns the access token.
+pub async fn sign_in(email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/v1/token?grant_type=password", env("SUPABASE_URL")))
+        .header("apikey", env("SUPABASE_ANON_KEY"))
+        .json(&serde_json::json!({"email": email, "password": env("DEMO_PASSWORD")}))
+        .send()
+        .await
+        .expect("the auth endpoint answers");
+    assert_eq!(response.status(), 200, "{email} signs in");
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().expect("an access token").to_string()
+}
+
+/// GET /rest/v1/<path> as the holder of `token`.
+pub async fn rest(token: &str, path: &str) -> Value {
+    let response = reqwest::Client::new()
+        .get(format!("{}/rest/v1/{path}", env("SUPABASE_URL")))
+        .header("apikey", env("SUPABASE_ANON_KEY"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("PostgREST answers through the gateway");
+    assert_eq!(response.status(), 200, "GET /rest/v1/{path}");
+    response.json().await.unwrap()
+}
+
+/// Polls `check` until it returns Some, panicking with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

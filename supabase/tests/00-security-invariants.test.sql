@@ -1,0 +1,154 @@
+-- Structural guarantees that must hold for every table and function, present and
+-- future: a new table without RLS, a write grant to the API roles, a write policy,
+-- a view that bypasses RLS or an exposed helper fails this file.
+begin;
+select plan(23);
+
+/** Row-level security everywhere the API can reach */
+select is_empty(
+  $$ select n.nspname || '.' || c.relname
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname in ('public', 'reporting')
+        and c.relkind in ('r', 'p')
+        and not c.relrowsecurity $$,
+  'Every table in the exposed schemas (public, reporting) has row-level security enabled'
+);
+
+select is_empty(
+  $$ select n.nspname || '.' || c.relname
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname in ('public', 'reporting')
+        and c.relkind in ('v', 'm')
+        and not coalesce('security_invoker=true' = any (c.reloptions), false) $$,
+  'Every view in the exposed schemas runs with the caller''s rights (security_invoker), so RLS applies through it'
+);
+
+select is_empty(
+  $$ select c.relname || ': ' || r.rolname || ' ' || p.priv
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+      cross join (values ('anon'), ('authenticated')) r (rolname)
+      cross join (values ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) p (priv)
+      where n.nspname in ('public', 'reporting')
+        and c.relkind in ('r', 'p', 'v', 'm')
+        and has_table_privilege(r.rolname, c.oid, p.priv) $$,
+  'anon and authenticated hold no insert, update, delete or truncate privilege on any exposed table'
+);
+
+select is_empty(
+  $$ select tablename || ': ' || policyname
+       from pg_policies
+      where schemaname in ('public', 'reporting')
+        and cmd <> 'SELECT' $$,
+  'No policy in the exposed schemas lets anyone write: writes go through functions or the service role'
+);
+
+select is_empty(
+  $$ select tablename || ': ' || policyname
+       from pg_policies
+      where schemaname in ('public', 'reporting')
+        and ('anon' = any (roles) or 'public' = any (roles)) $$,
+  'No policy applies to anon or to every role'
+);
+
+select is_empty(
+  $$ select p.oid::regprocedure::text
+       from pg_proc p
+       join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('public', 'private', 'reporting')
+        and p.prosecdef
+        and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%') $$,
+  'Every security definer function pins its search_path'
+);
+
+/** The private schema */
+select ok(
+  not has_schema_privilege('anon', 'private', 'usage'),
+  'anon cannot use the private schema'
+);
+select ok(
+  has_schema_privilege('authenticated', 'private', 'usage'),
+  'authenticated can use the private schema, which its policies call into'
+);
+select ok(
+  not has_function_privilege('authenticated', 'private.visible_dealership_ids_for(uuid)', 'execute'),
+  'authenticated cannot ask which dealerships another user sees'
+);
+select ok(
+  not has_function_privilege('authenticated', 'private.authorize_call_action(text, text)', 'execute'),
+  'authenticated cannot call the internal authorization helper'
+);
+select ok(
+  has_function_privilege('authenticated', 'private.visible_dealership_ids()', 'execute'),
+  'authenticated can execute the visibility helper its policies use'
+);
+
+/** Who may call the public functions */
+select ok(
+  has_function_privilege('authenticated', 'public.review_call(text, text, public.review_status, text)', 'execute'),
+  'authenticated can call review_call'
+);
+select ok(
+  has_function_privilege('authenticated', 'public.assign_review(text, text, uuid)', 'execute'),
+  'authenticated can call assign_review'
+);
+select ok(
+  has_function_privilege('authenticated', 'public.request_reanalysis(text, text)', 'execute'),
+  'authenticated can call request_reanalysis'
+);
+select ok(
+  not has_function_privilege('anon', 'public.review_call(text, text, public.review_status, text)', 'execute'),
+  'anon cannot call review_call'
+);
+select ok(
+  not has_function_privilege('anon', 'public.assign_review(text, text, uuid)', 'execute'),
+  'anon cannot call assign_review'
+);
+select ok(
+  not has_function_privilege('anon', 'public.request_reanalysis(text, text)', 'execute'),
+  'anon cannot call request_reanalysis'
+);
+select ok(
+  has_function_privilege('supabase_auth_admin', 'public.custom_access_token_hook(jsonb)', 'execute'),
+  'supabase_auth_admin can run the access token hook'
+);
+select ok(
+  not has_function_privilege('authenticated', 'public.custom_access_token_hook(jsonb)', 'execute')
+    and not has_function_privilege('anon', 'public.custom_access_token_hook(jsonb)', 'execute'),
+  'Neither authenticated nor anon can run the access token hook'
+);
+select is_empty(
+  $$ select p.oid::regprocedure::text
+       from pg_proc p
+       join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'public'
+        and p.prorettype = 'trigger'::regtype
+        and (has_function_privilege('anon', p.oid, 'execute')
+             or has_function_privilege('authenticated', p.oid, 'execute')) $$,
+  'No trigger function in public is executable by the API roles'
+);
+
+/** Foreign keys are indexed (cascades and joins stay fast at a million calls) */
+select is_empty(
+  $$ select c.conrelid::regclass::text || ': ' || c.conname
+       from pg_constraint c
+      where c.contype = 'f'
+        and c.connamespace in (select oid from pg_namespace where nspname in ('public', 'reporting'))
+        and not exists (
+          select 1
+            from pg_index i
+           where i.indrelid = c.conrelid
+             and i.indpred is null
+             and (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] @> c.conkey
+             and (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] <@ c.conkey) $$,
+  'Every foreign key in the exposed schemas has an index that starts with its columns'
+);
+
+/** The tables the dashboard reads exist */
+select has_table('public'::name, 'call_reviews'::name, 'call_reviews exists');
+select has_table('public'::name, 'review_events'::name, 'review_events exists');
+
+select * from finish();
+rollback;

@@ -1,0 +1,109 @@
+-- request_reanalysis: who may queue one, what it writes, and how it reuses a pending
+-- job. Refusals for other dealerships, the admin and anon are in 02 and 04.
+-- Acting user: Nora North (csm of toyota-braintree, honda-quincy). Needs supabase/seed.sql.
+begin;
+select plan(10);
+
+/** Fixtures: in each demo dealership one flagged call with its whole trail, plus rows whose dealership is unknown */
+insert into public.calls (dealership_id, call_id, first_event_at, last_event_at, transcript, transcript_sha256)
+select d, 'pgtap-' || d, now() - interval '1 hour', now(), 'Agent: Thanks for calling. User: My car will not start.', md5(d)
+  from unnest(array['toyota-braintree', 'honda-quincy', 'ford-weymouth', 'nissan-plymouth', 'kia-hingham']) d;
+insert into public.events (event_id, event_type, source, dealership_id, call_id, occurred_at, raw_body, raw_payload)
+select 'pgtap-evt-' || c.dealership_id, 'call_ended', 'normalized', c.dealership_id, c.call_id, now(), '\x7b7d'::bytea, '{}'::jsonb
+  from public.calls c where c.call_id like 'pgtap-%'
+union all
+select 'pgtap-evt-unresolved', 'call_ended', 'retell', null, 'pgtap-unresolved', now(), '\x7b7d', '{}';
+insert into public.analysis_jobs (dealership_id, call_id, event_id, status)
+select c.dealership_id, c.call_id, 'pgtap-evt-' || c.dealership_id, 'done'
+  from public.calls c where c.call_id like 'pgtap-%';
+-- A bad verdict opens the review (and its first review_events row) through the trigger.
+insert into public.call_analyses
+  (dealership_id, call_id, analysis, verdict, score, flags, recommended_action, confidence, status, model, prompt_version)
+select c.dealership_id, c.call_id, '{"verdict": "bad"}', 'bad', 20, '{no_resolution}', 'human_follow_up', 0.9, 'ok', 'heuristic-v1', 'pgtap'
+  from public.calls c where c.call_id like 'pgtap-%';
+insert into public.processing_errors (stage, dealership_id, call_id, error)
+select 'analysis', c.dealership_id, c.call_id, 'pgtap' from public.calls c where c.call_id like 'pgtap-%'
+union all
+select 'ingest', null, 'pgtap-unresolved', 'pgtap';
+insert into public.calls (dealership_id, call_id, first_event_at, last_event_at, transcript)
+values
+  ('honda-quincy', 'pgtap-no-transcript', now(), now(), null),
+  ('honda-quincy', 'pgtap-blank-transcript', now(), now(), '   ');
+
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+
+create temp table first_job on commit drop as
+select public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree') as id;
+
+select isnt_empty(
+  $$ select id from public.analysis_jobs where id = (select id from first_job) $$,
+  'A CSM can request a re-analysis of a call of her dealership, and sees the job it created'
+);
+select is(
+  public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
+  (select id from first_job),
+  'Asking again while the job is queued returns the same job'
+);
+select throws_ok(
+  $$ select public.request_reanalysis('honda-quincy', 'pgtap-no-transcript') $$,
+  'P0001', 'call pgtap-no-transcript has no transcript yet',
+  'A call without a transcript cannot be re-analyzed'
+);
+select throws_ok(
+  $$ select public.request_reanalysis('honda-quincy', 'pgtap-blank-transcript') $$,
+  'P0001', 'call pgtap-blank-transcript has no transcript yet',
+  'A call with a blank transcript cannot be re-analyzed'
+);
+select throws_ok(
+  $$ select public.request_reanalysis('honda-quincy', 'pgtap-no-such-call') $$,
+  'PT404', null,
+  'A call that does not exist in her dealership is answered not found'
+);
+reset role;
+
+select results_eq(
+  $$ select reason, requested_by, status::text, transcript_sha256 from public.analysis_jobs
+      where id = (select id from first_job) $$,
+  $$ values ('reanalysis', 'a0000000-0000-4000-8000-000000000003'::uuid, 'queued', md5('toyota-braintree')) $$,
+  'The job is queued as a re-analysis requested by her, for the call''s current transcript'
+);
+select is(
+  (select count(*)::int from public.analysis_jobs
+    where dealership_id = 'toyota-braintree' and call_id = 'pgtap-toyota-braintree' and status in ('queued', 'running')),
+  1,
+  'There is still exactly one pending job for the call'
+);
+
+-- A worker takes the job, then finishes it.
+update public.analysis_jobs set status = 'running' where id = (select id from first_job);
+
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select is(
+  public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
+  (select id from first_job),
+  'Asking while the job is running returns the running job'
+);
+reset role;
+
+update public.analysis_jobs set status = 'done', finished_at = now() where id = (select id from first_job);
+
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select isnt(
+  public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
+  (select id from first_job),
+  'Once the job is done, a new request queues a new job'
+);
+reset role;
+
+select is(
+  (select requested_by from public.analysis_jobs
+    where dealership_id = 'toyota-braintree' and call_id = 'pgtap-toyota-braintree' and status = 'queued'),
+  'a0000000-0000-4000-8000-000000000002'::uuid,
+  'The new job records the manager who asked for it'
+);
+
+select * from finish();
+rollback;

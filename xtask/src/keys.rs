@@ -1,0 +1,85 @@
+//! Local-only credentials: Supabase's well-known local JWT secret and the anon and
+//! service-role keys it signs (byte for byte the keys `supabase start` prints), and
+//! the webhook secret, generated once per checkout.
+
+use anyhow::{Context, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::path::Path;
+
+/// Supabase's published local-development secret. Never used outside the local stack.
+pub const JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/// An HS256 JWT over exactly `payload` (the header is fixed, as Supabase's local keys use).
+pub fn sign_hs256(secret: &str, payload: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(payload);
+    let signing_input = format!("{header}.{body}");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length works");
+    mac.update(signing_input.as_bytes());
+    let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{sig}")
+}
+
+pub fn anon_key() -> String {
+    sign_hs256(JWT_SECRET, r#"{"iss":"supabase-demo","role":"anon","exp":1983812996}"#)
+}
+
+pub fn service_role_key() -> String {
+    sign_hs256(
+        JWT_SECRET,
+        r#"{"iss":"supabase-demo","role":"service_role","exp":1983812996}"#,
+    )
+}
+
+/// A random 32-byte hex secret.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", hex::encode(bytes))
+}
+
+/// Reads the secret stored at `path`, creating it on first use.
+pub fn persistent_secret(path: &Path) -> Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_string();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    let secret = random_secret();
+    std::fs::create_dir_all(path.parent().context("secret path has a parent")?)?;
+    std::fs::write(path, format!("{secret}\n")).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+/// The `X-Retell-Signature` header value for `body` at `ts_ms`.
+pub fn retell_signature(secret: &str, body: &[u8], ts_ms: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length works");
+    mac.update(body);
+    mac.update(ts_ms.to_string().as_bytes());
+    format!("v={ts_ms},d={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_keys_match_the_ones_supabase_publishes() {
+        assert_eq!(anon_key(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0");
+        assert_eq!(service_role_key(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU");
+    }
+
+    #[test]
+    fn demo_sender_signs_like_the_retell_test_vector() {
+        let body = br#"{"event":"call_ended","call":{"call_id":"call_a1b2c3","agent_id":"agent_x","call_status":"ended"}}"#;
+        assert_eq!(
+            retell_signature("key_0123456789abcdef0123456789abcdef", body, 1763640000000),
+            "v=1763640000000,d=2c9d7e45b71264553a857b41481c15e4563fad79dd2fa696489bed53f285a587"
+        );
+    }
+}

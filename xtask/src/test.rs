@@ -1,0 +1,213 @@
+//! `cargo xtask test`: every suite, against a throwaway stack on free ports in a
+//! temporary folder (so it runs beside `up`), ending with one summary line.
+//!
+//! Stages: lint (fmt, clippy), unit + integration (`cargo test`, with a template
+//! database every test clones), pgTAP (`pg_prove`), end-to-end and browser tests
+//! (`cargo test -p e2e` against the full running stack).
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::install::{self, run_ok};
+use crate::stack::{self, Ports, Stack};
+use crate::supervise::Supervisor;
+use crate::{dashboard, keys, paths, pg};
+
+/// Removes the throwaway folder however the run ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    let stopping = Arc::new(AtomicBool::new(false));
+    {
+        let stopping = stopping.clone();
+        // Children in the terminal's process group get Ctrl-C themselves; we only
+        // need to survive it long enough to clean up.
+        ctrlc::set_handler(move || stopping.store(true, std::sync::atomic::Ordering::SeqCst))?;
+    }
+    install::ensure(install::Purpose::Test)?;
+    let root = paths::root();
+    let mut summary: Vec<String> = Vec::new();
+
+    println!("xtask test: lint (cargo fmt --check, cargo clippy -D warnings)");
+    run_ok(
+        Command::new("cargo").args(["fmt", "--all", "--check"]).current_dir(&root),
+        "cargo fmt --check (run `cargo fmt --all`)",
+    )?;
+    run_ok(
+        Command::new("cargo")
+            .args(["clippy", "--quiet", "--workspace", "--exclude", "dashboard", "--all-targets", "--", "-D", "warnings"])
+            .current_dir(&root),
+        "cargo clippy -D warnings",
+    )?;
+    summary.push("lint ok".into());
+
+    stack::build_services()?;
+    let built_site = dashboard::build()?;
+    npm_ci_if_present(&root.join("gateway/tests/supabase-js"))?;
+
+    let tmp = TempDir(std::env::temp_dir().join(format!("dcm-test-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    std::fs::create_dir_all(tmp.0.join("logs"))?;
+    let ports = Ports::free()?;
+    let stack = Stack {
+        ports,
+        db: "app".into(),
+        webhook_secret: keys::random_secret(),
+        dir: tmp.0.clone(),
+    };
+    let mut sup = Supervisor::new(stopping.clone());
+    let cluster = pg::Cluster::at(tmp.0.join("pg"), ports.pg)?;
+    println!("xtask test: throwaway Postgres on port {} in {}", ports.pg, tmp.0.display());
+    stack::start_postgres(&mut sup, &cluster, &stack.logs())?;
+    cluster.prepare_database("app_template", true)?;
+
+    println!("xtask test: unit and integration tests (cargo test)");
+    let tally = cargo_test(
+        Command::new("cargo")
+            .args(["test", "--no-fail-fast"])
+            .env("TEST_DATABASE_URL", cluster.url("postgres"))
+            .env("TEST_TEMPLATE_DB", "app_template")
+            .env("POSTGREST_BIN", paths::postgrest_bin())
+            .current_dir(&root),
+    )?;
+    summary.push(format!("unit+integration {} passed", tally.passed));
+    if tally.failed > 0 {
+        bail!("{} unit/integration tests failed (see above)", tally.failed);
+    }
+
+    println!("xtask test: pgTAP (pg_prove supabase/tests)");
+    cluster.exec("postgres", "create database pgtap template app_template")?;
+    let files = pgtap_files(&root.join("supabase/tests"))?;
+    let output = pg::pg_prove(&cluster, "pgtap", &files)?;
+    print!("{output}");
+    summary.push(format!("pgTAP {} ({} files)", pgtap_count(&output), files.len()));
+
+    if root.join("e2e").exists() {
+        println!("xtask test: end-to-end and browser tests against a running stack");
+        cluster.exec("postgres", "create database app template app_template")?;
+        stack::install_site(&stack, &built_site)?;
+        stack::start_services(&mut sup, &stack)?;
+        let mut cmd = Command::new("cargo");
+        cmd.args(["test", "--no-fail-fast", "-p", "e2e"])
+            .env("E2E_ARTIFACTS", paths::target_dir().join("e2e-artifacts"))
+            .current_dir(&root);
+        for (k, v) in stack.env() {
+            cmd.env(k, v);
+        }
+        let tally = cargo_test(&mut cmd)?;
+        summary.push(format!("e2e+browser {} passed", tally.passed));
+        if tally.failed > 0 {
+            bail!(
+                "{} end-to-end tests failed (see above; service logs in {})",
+                tally.failed,
+                stack.logs().display()
+            );
+        }
+    }
+    sup.shutdown();
+    println!(
+        "\nxtask test: ALL PASSED in {:.0} s: {}",
+        started.elapsed().as_secs_f64(),
+        summary.join(" · ")
+    );
+    Ok(())
+}
+
+/// Runs `cargo test`, streaming its output and adding up its result lines.
+fn cargo_test(cmd: &mut Command) -> Result<Tally> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("could not start cargo test")?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let mut tally = Tally::default();
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            tally.passed += number_before(rest, " passed");
+            tally.failed += number_before(rest, " failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && tally.failed == 0 {
+        bail!("cargo test failed ({status}) before running every test (a build error?)");
+    }
+    Ok(tally)
+}
+
+fn number_before(text: &str, suffix: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(suffix))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn pgtap_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no pgTAP files in {}", dir.display());
+    }
+    Ok(files)
+}
+
+/// "Files=3, Tests=120, ..." from pg_prove's summary.
+fn pgtap_count(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.split(", ").find(|p| p.starts_with("Tests=")))
+        .map(|t| format!("{} passed", t.trim_start_matches("Tests=")))
+        .unwrap_or_else(|| "passed".into())
+}
+
+fn npm_ci_if_present(dir: &Path) -> Result<()> {
+    if !dir.join("package-lock.json").exists() {
+        return Ok(());
+    }
+    run_ok(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir),
+        &format!("npm ci in {}", dir.display()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_lines_are_added_up() {
+        let line = "ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(number_before(line, " passed"), 12);
+        assert_eq!(number_before("FAILED. 3 passed; 2 failed; 0 ignored", " failed"), 2);
+    }
+
+    #[test]
+    fn pg_prove_summary_is_read() {
+        assert_eq!(pgtap_count("All tests successful.\nFiles=3, Tests=120,  1 wallclock secs\nResult: PASS"), "120 passed");
+    }
+}
