@@ -1,0 +1,267 @@
+//! `GET /openapi.json`: an OpenAPI 3.0 description of the webhook, every answer it
+//! can give, and the operational routes. Hand-written (the contract is small and
+//! its prose matters); a schema-driven fuzzer can generate requests from it.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::{CLIENT_ERROR_CODES, RETRY_AFTER_SECS};
+use crate::normalize::{DEFAULT_NORMALIZED_EVENT_TYPE, MAX_EVENT_TYPE_CHARS, MAX_ID_CHARS};
+
+pub async fn serve() -> Json<Value> {
+    Json(document().clone())
+}
+
+fn error_response(
+    description: &str,
+    codes: &[&str],
+    example_code: &str,
+    example_message: &str,
+) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": {
+            "schema": {
+                "allOf": [ { "$ref": "#/components/schemas/Error" } ],
+                "properties": { "error": { "type": "string", "enum": codes } }
+            },
+            "example": { "error": example_code, "message": example_message }
+        }}
+    })
+}
+
+/// The document (built once).
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+fn build() -> Value {
+    let unauthorized: Vec<&str> = CLIENT_ERROR_CODES
+        .iter()
+        .copied()
+        .filter(|c| c.ends_with("_signature") || c.contains("bearer"))
+        .collect();
+    let error_codes: Vec<&str> = CLIENT_ERROR_CODES
+        .iter()
+        .copied()
+        .chain([
+            "database_unavailable",
+            "internal_error",
+            "not_found",
+            "method_not_allowed",
+        ])
+        .collect();
+
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Call-quality monitor: webhook ingest",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Receives call events from Retell (native envelope) and from internal senders (normalized contract). Every event is verified, stored durably in one transaction and answered 200 only after commit. See docs/webhook.md."
+        },
+        "servers": [ { "url": "http://127.0.0.1:54380", "description": "local stack" } ],
+        "paths": {
+            "/webhooks/retell": {
+                "post": {
+                    "operationId": "receiveWebhook",
+                    "summary": "Store one call event (idempotent).",
+                    "description": "Authenticate with X-Retell-Signature: v=<unix ms>,d=<hex HMAC-SHA256(secret, raw body bytes ++ v digits)>, valid for 5 minutes either way. Optionally (WEBHOOK_ALLOW_BEARER=true) Authorization: Bearer <secret>. A redelivered event_id answers 200 duplicate and changes nothing.",
+                    "security": [ { "retellSignature": [] }, { "bearerSecret": [] } ],
+                    "parameters": [ {
+                        "name": "X-Retell-Signature",
+                        "in": "header",
+                        "required": false,
+                        "description": "v=<unix milliseconds>,d=<64 lowercase hex digits>. Required unless bearer mode is enabled and used.",
+                        "schema": { "type": "string", "pattern": "^v=[0-9]+,d=[0-9a-f]{64}$" },
+                        "example": "v=1763640000000,d=2c9d7e45b71264553a857b41481c15e4563fad79dd2fa696489bed53f285a587"
+                    } ],
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": {
+                            "schema": { "oneOf": [
+                                { "$ref": "#/components/schemas/NormalizedEvent" },
+                                { "$ref": "#/components/schemas/RetellEvent" }
+                            ] },
+                            "examples": {
+                                "normalized": { "value": {
+                                    "event_id": "evt_123", "dealership_id": "toyota-braintree", "call_id": "call_456",
+                                    "timestamp": "2025-12-17T14:32:00Z", "transcript": "Agent: Hello\nUser: Hi",
+                                    "customer": { "phone": "+15551234567", "name": "Optional" },
+                                    "metadata": { "duration_sec": 420, "channel": "phone", "ai_engine": "retell" }
+                                } },
+                                "retell": { "value": {
+                                    "event": "call_ended",
+                                    "call": { "call_id": "call_a1b2c3", "agent_id": "agent_x", "call_status": "ended",
+                                              "metadata": { "dealership_id": "ford-weymouth" } }
+                                } }
+                            }
+                        } }
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Committed now (accepted) or already stored (duplicate).",
+                            "content": { "application/json": {
+                                "schema": { "$ref": "#/components/schemas/IngestResult" },
+                                "examples": {
+                                    "accepted": { "value": { "status": "accepted", "event_id": "evt_123" } },
+                                    "duplicate": { "value": { "status": "duplicate", "event_id": "evt_123" } },
+                                    "unresolved": { "value": {
+                                        "status": "accepted",
+                                        "event_id": "retell:call_ended:call_a1b2c3:9f2c0e6b1d3a4c5e",
+                                        "warning": "dealership_unresolved: no call.metadata.dealership_id and agent \"agent_x\" is not mapped in AGENT_DEALERSHIPS; the event is stored and listed in processing_errors"
+                                    } }
+                                }
+                            } }
+                        },
+                        "400": error_response("The body is not UTF-8 JSON object.", &["body_unreadable", "invalid_utf8", "invalid_json", "not_an_object"], "invalid_json", "The body is not valid JSON (expected value at line 1 column 1). Send one JSON object."),
+                        "401": error_response("Missing, malformed, stale, future or wrong signature (or bearer token).", &unauthorized, "stale_signature", "The signature timestamp is 412s old; signatures are valid for 300s. Sign each delivery (and each retry) with the current time, and check the sender's clock."),
+                        "413": error_response("The body is larger than WEBHOOK_MAX_BODY_BYTES (default 1 MiB).", &["payload_too_large"], "payload_too_large", "The body is larger than 1048576 bytes (WEBHOOK_MAX_BODY_BYTES). Send a smaller event, e.g. without word-level timings."),
+                        "415": error_response("Content-Type is not application/json (charset, if any, utf-8).", &["unsupported_media_type"], "unsupported_media_type", "Send the body as JSON with Content-Type: application/json (charset, if given, must be utf-8); got Content-Type: text/plain."),
+                        "422": {
+                            "description": "A contract violation; `field` names the JSON path.",
+                            "content": { "application/json": {
+                                "schema": { "$ref": "#/components/schemas/ContractViolation" },
+                                "example": {
+                                    "error": "contract_violation",
+                                    "field": "timestamp",
+                                    "message": "timestamp: expected an RFC 3339 date-time with an offset, e.g. 2025-12-17T14:32:00Z or 2025-12-17T09:32:00-05:00, got the string \"yesterday\". See docs/webhook.md for both accepted payload shapes."
+                                }
+                            } }
+                        },
+                        "500": error_response("Unexpected server error; nothing was stored. Retry later.", &["internal_error"], "internal_error", "The event could not be stored because of an internal error; retry later."),
+                        "503": {
+                            "description": "The database is unavailable; nothing was stored. Retry after Retry-After seconds.",
+                            "headers": { "Retry-After": { "schema": { "type": "integer", "example": RETRY_AFTER_SECS } } },
+                            "content": { "application/json": {
+                                "schema": { "$ref": "#/components/schemas/Error" },
+                                "example": { "error": "database_unavailable", "message": format!("The event was not stored because the database is unavailable. Nothing was recorded; retry the same delivery after {RETRY_AFTER_SECS} seconds.") }
+                            } }
+                        }
+                    }
+                }
+            },
+            "/healthz": { "get": {
+                "operationId": "healthz", "summary": "Liveness: the process answers.", "security": [],
+                "responses": { "200": { "description": "Up.", "content": { "application/json": {
+                    "schema": { "type": "object", "properties": { "status": { "type": "string", "enum": ["ok"] } } } } } } }
+            } },
+            "/readyz": { "get": {
+                "operationId": "readyz", "summary": "Readiness: the database answers.", "security": [],
+                "responses": {
+                    "200": { "description": "Ready.", "content": { "application/json": {
+                        "schema": { "type": "object", "properties": { "status": { "type": "string", "enum": ["ready"] } } } } } },
+                    "503": error_response("The database is unreachable.", &["database_unavailable"], "database_unavailable", "The database is unavailable.")
+                }
+            } },
+            "/metrics": { "get": {
+                "operationId": "metrics", "summary": "Prometheus metrics (text exposition format 0.0.4).", "security": [],
+                "responses": { "200": { "description": "Metrics.", "content": { "text/plain": { "schema": { "type": "string" } } } } }
+            } },
+            "/openapi.json": { "get": {
+                "operationId": "openapi", "summary": "This document.", "security": [],
+                "responses": { "200": { "description": "OpenAPI 3.0 document.", "content": { "application/json": { "schema": { "type": "object" } } } } }
+            } }
+        },
+        "components": {
+            "securitySchemes": {
+                "retellSignature": {
+                    "type": "apiKey", "in": "header", "name": "X-Retell-Signature",
+                    "description": "v=<unix ms>,d=<hex HMAC-SHA256 keyed with a webhook secret over the raw body bytes followed by the v digits>."
+                },
+                "bearerSecret": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "Authorization: Bearer <webhook secret>. Off unless WEBHOOK_ALLOW_BEARER=true."
+                }
+            },
+            "schemas": {
+                "NormalizedEvent": {
+                    "type": "object",
+                    "description": "Our contract. Unknown extra fields are accepted and kept in the stored raw payload.",
+                    "required": ["event_id", "dealership_id", "call_id", "timestamp"],
+                    "properties": {
+                        "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "description": "Idempotency key chosen by the sender." },
+                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "default": DEFAULT_NORMALIZED_EVENT_TYPE },
+                        "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically." },
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS },
+                        "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset." },
+                        "transcript": { "type": "string", "nullable": true },
+                        "customer": { "type": "object", "nullable": true, "properties": {
+                            "phone": { "type": "string", "nullable": true },
+                            "name": { "type": "string", "nullable": true }
+                        } },
+                        "metadata": { "type": "object", "nullable": true, "properties": {
+                            "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true }
+                        }, "additionalProperties": true }
+                    },
+                    "additionalProperties": true
+                },
+                "RetellEvent": {
+                    "type": "object",
+                    "description": "Retell's native envelope. `event_type` is accepted for `event`, and `data` for `call`. The idempotency key is derived: retell:<event>:<call_id>:<first 16 hex digits of sha256(raw body)>.",
+                    "required": ["event", "call"],
+                    "properties": {
+                        "event": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS,
+                                   "example": "call_ended",
+                                   "description": "call_started, call_ended, call_analyzed, transcript_updated, transfer_started, transfer_bridged, transfer_cancelled, transfer_ended; other types are stored too." },
+                        "call": { "$ref": "#/components/schemas/RetellCall" }
+                    },
+                    "additionalProperties": true
+                },
+                "RetellCall": {
+                    "type": "object",
+                    "required": ["call_id"],
+                    "properties": {
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS },
+                        "agent_id": { "type": "string", "nullable": true },
+                        "call_status": { "type": "string", "nullable": true, "example": "ended" },
+                        "direction": { "type": "string", "nullable": true, "description": "inbound: the customer is from_number; outbound: the customer is to_number." },
+                        "from_number": { "type": "string", "nullable": true },
+                        "to_number": { "type": "string", "nullable": true },
+                        "start_timestamp": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 253402300799999_i64, "nullable": true },
+                        "end_timestamp": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 253402300799999_i64, "nullable": true },
+                        "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 2147483647000_i64, "nullable": true },
+                        "transcript": { "type": "string", "nullable": true },
+                        "transcript_object": { "type": "array", "nullable": true, "items": { "type": "object", "properties": {
+                            "role": { "type": "string" }, "content": { "type": "string" } }, "additionalProperties": true } },
+                        "disconnection_reason": { "type": "string", "nullable": true },
+                        "metadata": { "type": "object", "nullable": true, "properties": {
+                            "dealership_id": { "type": "string", "nullable": true },
+                            "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true }
+                        }, "additionalProperties": true },
+                        "call_analysis": { "type": "object", "nullable": true, "additionalProperties": true }
+                    },
+                    "additionalProperties": true
+                },
+                "IngestResult": {
+                    "type": "object",
+                    "required": ["status", "event_id"],
+                    "properties": {
+                        "status": { "type": "string", "enum": ["accepted", "duplicate"] },
+                        "event_id": { "type": "string" },
+                        "warning": { "type": "string", "description": "Present when the event was stored without a dealership." }
+                    }
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": { "type": "string", "enum": error_codes },
+                        "message": { "type": "string", "description": "What went wrong and how to fix it." }
+                    }
+                },
+                "ContractViolation": {
+                    "type": "object",
+                    "required": ["error", "message", "field"],
+                    "properties": {
+                        "error": { "type": "string", "enum": ["contract_violation"] },
+                        "message": { "type": "string" },
+                        "field": { "type": "string", "description": "JSON path of the offending field, e.g. customer.phone." }
+                    }
+                }
+            }
+        }
+    })
+}

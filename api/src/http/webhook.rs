@@ -1,0 +1,218 @@
+//! `POST /webhooks/retell`: check the content type and size, authenticate the raw
+//! bytes, parse, normalize, store durably, answer.
+//!
+//! The order matters: nothing is parsed before the signature is verified over the
+//! exact bytes received, and nothing is answered 2xx before the transaction commits.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde_json::{json, Value};
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::metrics::Outcome;
+use crate::normalize::{normalize, Dealership};
+use crate::signature::authenticate;
+use crate::store::{store_event, Stored};
+
+/// The signature header Retell (and our senders) use.
+pub const SIGNATURE_HEADER: &str = "x-retell-signature";
+
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    // Filled in once the event is normalized, so every log line of this request
+    // (including sqlx's and the error's) carries the ids.
+    let span = tracing::info_span!(
+        "webhook",
+        event_id = Empty,
+        call_id = Empty,
+        dealership_id = Empty,
+        event_type = Empty,
+    );
+    let result = handle(&state, &headers, body)
+        .instrument(span.clone())
+        .await;
+    let _entered = span.enter();
+
+    let outcome = match &result {
+        Ok(answer) => match answer.stored {
+            Stored::Accepted { .. } => Outcome::Accepted,
+            Stored::Duplicate => Outcome::Duplicate,
+        },
+        Err(e) if e.status_code().is_client_error() => Outcome::Rejected,
+        Err(_) => Outcome::Failed,
+    };
+    state.metrics.observe(outcome, started.elapsed());
+
+    match result {
+        Ok(answer) => answer.into_response(),
+        Err(e) => {
+            state.metrics.reject(e.code());
+            if e.status_code().is_client_error() {
+                // The message never holds secrets or transcripts (see ApiError::message).
+                tracing::warn!(error = e.code(), reason = %e, "webhook rejected");
+            }
+            e.into_response()
+        }
+    }
+}
+
+/// A 200 answer: the event was committed now, or had been before.
+struct Answer {
+    event_id: String,
+    stored: Stored,
+    /// Set when the event was stored without a dealership.
+    warning: Option<String>,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let status = match self.stored {
+            Stored::Accepted { .. } => "accepted",
+            Stored::Duplicate => "duplicate",
+        };
+        let mut body = json!({ "status": status, "event_id": self.event_id });
+        if let Some(w) = self.warning {
+            body["warning"] = json!(w);
+        }
+        (StatusCode::OK, Json(body)).into_response()
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Answer, ApiError> {
+    let received_at = Utc::now();
+    check_content_type(headers.get(header::CONTENT_TYPE))?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: state.cfg.max_body_bytes,
+            }
+        } else {
+            ApiError::BodyUnreadable
+        }
+    })?;
+
+    let method = authenticate(
+        headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
+        headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+        &body,
+        received_at.timestamp_millis(),
+        &state.cfg.webhook_secrets,
+        state.cfg.allow_bearer,
+    )?;
+
+    let text = std::str::from_utf8(&body).map_err(|e| ApiError::InvalidUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let payload = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => return Err(ApiError::NotAnObject(json_kind(&other))),
+        Err(e) => return Err(ApiError::InvalidJson(e.to_string())),
+    };
+
+    let event = normalize(&body, payload, received_at, &state.cfg.agent_dealerships)?;
+    let span = tracing::Span::current();
+    span.record("event_id", event.event_id.as_str());
+    span.record("call_id", event.call_id.as_str());
+    span.record("event_type", event.event_type.as_str());
+    if let Some(d) = event.dealership.id() {
+        span.record("dealership_id", d);
+    }
+
+    let stored = store_event(&state.db, &event, &body, received_at)
+        .await
+        .map_err(ApiError::from_db)?;
+
+    match &stored {
+        Stored::Duplicate => tracing::info!(auth = method.as_str(), "duplicate delivery ignored"),
+        Stored::Accepted { job_id, unresolved } => {
+            if *unresolved {
+                state.metrics.unresolved_dealership();
+            }
+            if job_id.is_some() {
+                state.metrics.job_enqueued();
+            }
+            if event.nul_replaced {
+                state.metrics.nul_replaced();
+            }
+            tracing::info!(
+                auth = method.as_str(),
+                source = event.source.as_str(),
+                analysis_job_id = job_id,
+                unresolved_dealership = unresolved,
+                nul_replaced = event.nul_replaced,
+                "event stored"
+            );
+        }
+    }
+    let warning = match &event.dealership {
+        Dealership::Unresolved { reason } if matches!(stored, Stored::Accepted { .. }) => {
+            Some(format!(
+                "dealership_unresolved: {reason}; the event is stored and listed in processing_errors"
+            ))
+        }
+        _ => None,
+    };
+    Ok(Answer {
+        event_id: event.event_id,
+        stored,
+        warning,
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Only JSON, and only UTF-8: the signature is over bytes we must later read as
+/// UTF-8 JSON, so anything else is refused before the body is looked at.
+fn check_content_type(value: Option<&HeaderValue>) -> Result<(), ApiError> {
+    let Some(value) = value else {
+        return Err(ApiError::UnsupportedMediaType(
+            "no Content-Type header".into(),
+        ));
+    };
+    let text = value.to_str().unwrap_or("");
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    let charset_ok = parts.all(|param| match param.split_once('=') {
+        Some((name, v)) if name.trim().eq_ignore_ascii_case("charset") => {
+            v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        _ => true,
+    });
+    if essence.eq_ignore_ascii_case("application/json") && charset_ok {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type: {}",
+            text.chars().take(100).collect::<String>()
+        )))
+    }
+}

@@ -1,0 +1,129 @@
+//! Webhook ingest service: `POST /webhooks/retell` verifies a call event over its
+//! raw bytes, normalizes either payload shape, stores it durably in one
+//! transaction (event, call, dealership, analysis job) and only then answers 200.
+//!
+//! `main.rs` only reads settings and calls [`Application`]; tests start the same
+//! application on a random port.
+
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod normalize;
+pub mod settings;
+pub mod signature;
+pub mod store;
+pub mod telemetry;
+
+pub use settings::Settings;
+
+/// The bound, ready-to-run service.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: axum::Router,
+    pool: PgPool,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Binds the listener and prepares the pool. The pool connects lazily, so the
+    /// service starts (and `/healthz` answers) while the database is still coming
+    /// up; `/readyz` says when it is reachable.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool_size)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(settings.connect_options());
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("Failed to bind API_BIND={}", settings.bind))?;
+        let local_addr = listener
+            .local_addr()
+            .context("Failed to read the bound address")?;
+        tracing::info!(
+            addr = %local_addr,
+            secrets = settings.webhook_secrets.len(),
+            allow_bearer = settings.allow_bearer,
+            max_body_bytes = settings.max_body_bytes,
+            pool_size = settings.pool_size,
+            mapped_agents = settings.agent_dealerships.len(),
+            "webhook ingest listening"
+        );
+        let state = http::AppState {
+            db: pool.clone(),
+            cfg: Arc::new(settings),
+            metrics: Arc::new(metrics::Metrics::new()),
+        };
+        Ok(Application {
+            listener,
+            local_addr,
+            router: http::router(state),
+            pool,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Cancel it to stop: the listener closes, in-flight requests finish, then
+    /// `run_until_stopped` returns.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let token = self.shutdown.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+            .context("HTTP server failed")?;
+        self.pool.close().await;
+        tracing::info!("webhook ingest stopped");
+        Ok(())
+    }
+}
+
+/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        token.cancel();
+    });
+}
