@@ -157,6 +157,59 @@ impl Analysis {
     }
 }
 
+/// JSON Schema of a successful analysis object, in the subset OpenAI's Structured
+/// Outputs accept with `strict: true`: every property required,
+/// `additionalProperties: false`, no `uniqueItems` (flag uniqueness is checked by
+/// [`Analysis::validate`] after parsing). Built from the enums above so the
+/// schema and the Rust types cannot drift apart. `score` is a plain integer here:
+/// only a failed analysis (never produced by a model) has no score.
+pub fn analysis_json_schema() -> serde_json::Value {
+    let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
+    let flags: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
+    let actions = [
+        RecommendedAction::None.as_str(),
+        RecommendedAction::HumanFollowUp.as_str(),
+    ];
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "verdict": {
+                "type": "string",
+                "enum": verdicts,
+                "description": "good (score 75-100), needs_review (40-74) or bad (0-39)."
+            },
+            "score": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "description": "Overall quality of the call, 0-100."
+            },
+            "reasons": {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "Short, concrete reasons, quoting the transcript where possible."
+            },
+            "flags": {
+                "type": "array",
+                "items": { "type": "string", "enum": flags },
+                "description": "Problems found; each flag at most once."
+            },
+            "recommended_action": {
+                "type": "string",
+                "enum": actions
+            },
+            "confidence": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "How sure the analyzer is of this verdict, 0-1."
+            }
+        },
+        "required": ["verdict", "score", "reasons", "flags", "recommended_action", "confidence"],
+        "additionalProperties": false
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +258,26 @@ mod tests {
         for f in Flag::ALL {
             assert_eq!(Flag::parse(f.as_str()), Some(f));
         }
+    }
+
+    #[test]
+    fn the_json_schema_lists_every_field_and_every_flag() {
+        let schema = analysis_json_schema();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(required.len(), props.len());
+        for p in props {
+            assert!(required.contains(&p.as_str()), "{p} is not required");
+        }
+        assert_eq!(schema["additionalProperties"], false);
+        let flags = schema["properties"]["flags"]["items"]["enum"]
+            .as_array()
+            .unwrap();
+        assert_eq!(flags.len(), Flag::ALL.len());
     }
 }

@@ -1,0 +1,124 @@
+//! Analyzers turn one call into an [`Analysis`]: the OpenAI analyzer (structured
+//! output over HTTP) or the offline heuristic analyzer (deterministic rules, the
+//! default when no API key is configured). Both honour the same contract, so the
+//! job processor does not care which one runs.
+
+pub mod heuristic;
+pub mod openai;
+pub mod prompt;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::analysis::Analysis;
+
+use crate::settings::Settings;
+
+pub use heuristic::HeuristicAnalyzer;
+pub use openai::OpenAiAnalyzer;
+
+/// Everything an analyzer may look at, read from `calls` and `dealerships` when
+/// the job runs (not when it was queued), so the newest transcript is judged.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub dealership_id: String,
+    pub dealership_name: String,
+    pub dealership_timezone: String,
+    pub call_id: String,
+    pub transcript: String,
+    pub transcript_sha256: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub duration_sec: Option<i32>,
+    pub direction: Option<String>,
+    pub call_status: Option<String>,
+    pub disconnection_reason: Option<String>,
+    pub customer_name: Option<String>,
+    pub agent_id: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    /// Retell's own `call_analysis` (summary, sentiment, in_voicemail...).
+    pub retell_analysis: Option<serde_json::Value>,
+}
+
+/// A successful analysis plus what `call_analyses` stores about how it was made.
+#[derive(Debug, Clone)]
+pub struct AnalyzerOutput {
+    pub analysis: Analysis,
+    pub model: String,
+    pub prompt_version: String,
+    pub latency_ms: Option<i32>,
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub raw_response: Option<serde_json::Value>,
+    pub transcript_truncated: bool,
+}
+
+/// Whether another attempt could succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Timeouts, connection errors, 408/409/429, 5xx: try again after a backoff.
+    Retryable,
+    /// 400/401/403/404, `insufficient_quota`, a refusal, output that breaks the
+    /// contract twice: retrying would give the same answer.
+    Fatal,
+}
+
+/// Why an analysis attempt failed, with what is worth keeping for the audit.
+#[derive(Debug, Clone)]
+pub struct AnalyzeError {
+    pub kind: FailureKind,
+    /// Short cause, e.g. `http 500 (server_error)`, `timeout after 30s`.
+    /// Never contains the API key or the transcript.
+    pub message: String,
+    pub http_status: Option<u16>,
+    /// From `Retry-After` / `retry-after-ms`, when the server sent one.
+    pub retry_after: Option<Duration>,
+    pub raw_response: Option<serde_json::Value>,
+    pub latency_ms: Option<i32>,
+    pub transcript_truncated: bool,
+}
+
+impl AnalyzeError {
+    pub fn is_retryable(&self) -> bool {
+        self.kind == FailureKind::Retryable
+    }
+}
+
+/// The configured analyzer.
+#[derive(Debug)]
+pub enum Analyzer {
+    OpenAi(OpenAiAnalyzer),
+    Heuristic(HeuristicAnalyzer),
+}
+
+impl Analyzer {
+    /// The LLM analyzer when `OPENAI_API_KEY` is set, else the offline rules.
+    pub fn from_settings(settings: &Settings) -> Result<Analyzer, reqwest::Error> {
+        Ok(match &settings.openai {
+            Some(o) => Analyzer::OpenAi(OpenAiAnalyzer::new(o, settings.max_transcript_chars)?),
+            None => Analyzer::Heuristic(HeuristicAnalyzer),
+        })
+    }
+
+    /// The value stored in `call_analyses.model`.
+    pub fn model(&self) -> &str {
+        match self {
+            Analyzer::OpenAi(a) => a.model(),
+            Analyzer::Heuristic(_) => heuristic::MODEL,
+        }
+    }
+
+    /// The value stored in `call_analyses.prompt_version`.
+    pub fn prompt_version(&self) -> &'static str {
+        match self {
+            Analyzer::OpenAi(_) => prompt::PROMPT_VERSION,
+            Analyzer::Heuristic(_) => heuristic::RULES_VERSION,
+        }
+    }
+
+    pub async fn analyze(&self, call: &CallContext) -> Result<AnalyzerOutput, AnalyzeError> {
+        match self {
+            Analyzer::OpenAi(a) => a.analyze(call).await,
+            Analyzer::Heuristic(h) => Ok(h.analyze(call)),
+        }
+    }
+}

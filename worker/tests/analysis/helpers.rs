@@ -1,0 +1,289 @@
+//! Test plumbing: a fresh database per test (cloned from the migrated
+//! template), seed rows inserted directly as `postgres`, a fake OpenAI server
+//! (wiremock) and small polling helpers.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use worker::analyzer::openai::OpenAiAnalyzer;
+use worker::settings::OpenAiSettings;
+use worker::{Analyzer, JobSettings};
+
+pub const API_KEY: &str = "sk-test-key-0123456789";
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+fn env_or_panic() -> (String, String) {
+    match (
+        std::env::var("TEST_DATABASE_URL"),
+        std::env::var("TEST_TEMPLATE_DB"),
+    ) {
+        (Ok(url), Ok(template)) if !url.is_empty() && !template.is_empty() => (url, template),
+        _ => panic!(
+            "TEST_DATABASE_URL/TEST_TEMPLATE_DB not set: run the suite with `cargo xtask test`"
+        ),
+    }
+}
+
+/// `postgres://user@host:port/maintenance?opts` with the database name swapped.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let (admin_url, template) = env_or_panic();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        // Several tests clone the template at once; Postgres refuses a clone
+        // while another session briefly touches the template, so retry.
+        let mut tries = 0;
+        loop {
+            let created = sqlx::query(&format!(
+                r#"create database "{name}" template "{template}""#
+            ))
+            .execute(&mut admin)
+            .await;
+            match created {
+                Ok(_) => break,
+                Err(e) if tries < 20 && e.to_string().contains("being accessed by other users") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("create database from template {template}: {e}"),
+            }
+        }
+        let _ = admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let pool = PgPoolOptions::new()
+            .max_connections(30)
+            .connect(&url)
+            .await
+            .expect("connect to the test database");
+        TestDb {
+            pool,
+            url,
+            admin_url,
+            name,
+        }
+    }
+
+    /// Best effort: a failed test leaves its database behind for inspection.
+    pub async fn cleanup(self) {
+        self.pool.close().await;
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(&format!(
+                r#"drop database if exists "{}" with (force)"#,
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+/// A dealership and a call with a transcript (hash computed by Postgres).
+pub async fn seed_call(
+    pool: &PgPool,
+    dealership_id: &str,
+    call_id: &str,
+    transcript: Option<&str>,
+) {
+    sqlx::query(
+        "insert into public.dealerships (id, name, timezone) values ($1, $2, 'America/New_York')
+         on conflict (id) do nothing",
+    )
+    .bind(dealership_id)
+    .bind(format!("Dealer {dealership_id}"))
+    .execute(pool)
+    .await
+    .expect("insert dealership");
+    sqlx::query(
+        "insert into public.calls (dealership_id, call_id, transcript, transcript_sha256,
+                                   first_event_at, last_event_at, duration_sec, direction, call_status)
+         values ($1, $2, $3, encode(sha256(convert_to($3, 'UTF8')), 'hex'),
+                 now(), now(), 95, 'inbound', 'ended')",
+    )
+    .bind(dealership_id)
+    .bind(call_id)
+    .bind(transcript)
+    .execute(pool)
+    .await
+    .expect("insert call");
+}
+
+/// Replaces the call's transcript, as ingest would for a newer event.
+pub async fn update_transcript(
+    pool: &PgPool,
+    dealership_id: &str,
+    call_id: &str,
+    transcript: &str,
+) {
+    sqlx::query(
+        "update public.calls
+            set transcript = $3,
+                transcript_sha256 = encode(sha256(convert_to($3, 'UTF8')), 'hex')
+          where dealership_id = $1 and call_id = $2",
+    )
+    .bind(dealership_id)
+    .bind(call_id)
+    .bind(transcript)
+    .execute(pool)
+    .await
+    .expect("update transcript");
+}
+
+/// Queues a job for the call; returns its id.
+pub async fn enqueue(pool: &PgPool, dealership_id: &str, call_id: &str, reason: &str) -> i64 {
+    sqlx::query_scalar(
+        "insert into public.analysis_jobs (dealership_id, call_id, transcript_sha256, reason)
+         select dealership_id, call_id, transcript_sha256, $3 from public.calls
+          where dealership_id = $1 and call_id = $2
+         returning id",
+    )
+    .bind(dealership_id)
+    .bind(call_id)
+    .bind(reason)
+    .fetch_one(pool)
+    .await
+    .expect("enqueue job")
+}
+
+pub const GOOD_CALL: &str = "Agent: Toyota of Braintree service, how can I help?\nUser: I need an oil change.\nAgent: I have Thursday at 9 AM.\nUser: Great.\nAgent: You're booked for Thursday, December 18th at 9 AM.\nUser: Thanks!";
+pub const BAD_CALL: &str = "Agent: Honda of Quincy, how can I help?\nUser: Nobody calls me back. I want to talk to a manager.\nAgent: Let me transfer you to the service department.\nAgent: I'm sorry, nobody is available to take your call.\nUser: This is ridiculous. I'm taking my business elsewhere.";
+
+/// Job settings with fast retries so tests do not sleep for seconds.
+pub fn job_settings(worker_id: &str) -> JobSettings {
+    JobSettings {
+        worker_id: worker_id.to_string(),
+        lease: Duration::from_secs(30),
+        max_attempts: 4,
+        retry_base: Duration::from_millis(10),
+        retry_max: Duration::from_millis(40),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+pub fn openai_analyzer(base_uri: &str, timeout: Duration, max_chars: usize) -> Analyzer {
+    Analyzer::OpenAi(
+        OpenAiAnalyzer::new(
+            &OpenAiSettings {
+                api_key: API_KEY.to_string().into(),
+                base_url: format!("{base_uri}/v1"),
+                model: "gpt-4o-mini".to_string(),
+                timeout,
+            },
+            max_chars,
+        )
+        .expect("build the OpenAI client"),
+    )
+}
+
+/// A valid analysis object as the model would send it.
+pub fn analysis_json() -> Value {
+    json!({
+        "verdict": "bad",
+        "score": 22,
+        "reasons": ["caller asked for a manager and the transfer failed"],
+        "flags": ["customer_upset", "handoff_failed"],
+        "recommended_action": "human_follow_up",
+        "confidence": 0.86
+    })
+}
+
+/// A Chat Completions response whose message content is `content`.
+pub fn completion_with_content(content: &str) -> Value {
+    json!({
+        "id": "chatcmpl-test123",
+        "object": "chat.completion",
+        "created": 1765983301,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": content, "refusal": null },
+            "logprobs": null,
+            "finish_reason": "stop"
+        }],
+        "usage": { "prompt_tokens": 812, "completion_tokens": 64, "total_tokens": 876 }
+    })
+}
+
+pub fn completion(analysis: &Value) -> Value {
+    completion_with_content(&analysis.to_string())
+}
+
+/// Polls `check` every 50 ms until it returns true; panics at `deadline`.
+pub async fn wait_until<F, Fut>(deadline: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if check().await {
+            return;
+        }
+        if start.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `run_one_job` until it processes a job (a retried job is due only
+/// after its backoff); panics after `deadline`.
+pub async fn next_outcome(
+    pool: &PgPool,
+    analyzer: &Analyzer,
+    cfg: &JobSettings,
+    deadline: Duration,
+) -> worker::JobOutcome {
+    let start = tokio::time::Instant::now();
+    loop {
+        if let Some(out) = worker::run_one_job(pool, analyzer, cfg).await.unwrap() {
+            return out;
+        }
+        if start.elapsed() > deadline {
+            panic!("no job became due within {deadline:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn job_status(pool: &PgPool, job_id: i64) -> String {
+    sqlx::query_scalar("select status::text from public.analysis_jobs where id = $1")
+        .bind(job_id)
+        .fetch_one(pool)
+        .await
+        .expect("read job status")
+}
+
+pub async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the worker against a real Postgres (one database per
+//! test, cloned from `TEST_TEMPLATE_DB`) and a fake OpenAI server.
+
+mod binary;
+mod helpers;
+mod http;
+mod openai;
+mod queue;

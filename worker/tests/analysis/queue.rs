@@ -1,0 +1,565 @@
+//! The queue protocol and the job loop: racing workers, a dead worker's lease,
+//! NOTIFY wake-ups, graceful shutdown and the skip rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+use worker::analyzer::HeuristicAnalyzer;
+use worker::runner::{self, LoopState, RunnerSettings};
+use worker::{db, run_one_job, Analyzer, OutcomeKind, SkipReason};
+
+use crate::helpers::*;
+
+const DEALER: &str = "toyota-braintree";
+
+fn heuristic() -> Analyzer {
+    Analyzer::Heuristic(HeuristicAnalyzer)
+}
+
+struct RunningWorker {
+    token: CancellationToken,
+    state: Arc<LoopState>,
+    handle: tokio::task::JoinHandle<Result<(), worker::WorkerError>>,
+}
+
+/// Starts the real job loop and waits until it is listening.
+async fn start_worker(
+    db: &TestDb,
+    analyzer: Analyzer,
+    worker_id: &str,
+    concurrency: usize,
+    poll_interval: Duration,
+    shutdown_grace: Duration,
+) -> RunningWorker {
+    let token = CancellationToken::new();
+    let state = Arc::new(LoopState::default());
+    let handle = tokio::spawn(runner::run(
+        db.pool.clone(),
+        Arc::new(analyzer),
+        RunnerSettings {
+            jobs: job_settings(worker_id),
+            concurrency,
+            poll_interval,
+            shutdown_grace,
+        },
+        token.clone(),
+        state.clone(),
+    ));
+    let s = state.clone();
+    wait_until(Duration::from_secs(10), "the job loop to start", || {
+        let s = s.clone();
+        async move { s.is_running() }
+    })
+    .await;
+    RunningWorker {
+        token,
+        state,
+        handle,
+    }
+}
+
+impl RunningWorker {
+    async fn stop(self) {
+        self.token.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("the worker stops within 30 s")
+            .expect("the worker task did not panic")
+            .expect("the worker loop returned Ok");
+        assert!(!self.state.is_running());
+    }
+}
+
+#[tokio::test]
+async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
+    let db = TestDb::new().await;
+    for i in 0..200 {
+        let call = format!("call_{i:03}");
+        let transcript = if i % 2 == 0 { GOOD_CALL } else { BAD_CALL };
+        seed_call(&db.pool, DEALER, &call, Some(transcript)).await;
+        enqueue(&db.pool, DEALER, &call, "ingest").await;
+    }
+    let a = start_worker(
+        &db,
+        heuristic(),
+        "worker-a",
+        8,
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+    )
+    .await;
+    let b = start_worker(
+        &db,
+        heuristic(),
+        "worker-b",
+        8,
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    wait_until(
+        Duration::from_secs(60),
+        "all 200 jobs to finish",
+        || async {
+            count(
+                &db.pool,
+                "select count(*) from public.analysis_jobs where status = 'done'",
+            )
+            .await
+                == 200
+        },
+    )
+    .await;
+    a.stop().await;
+    b.stop().await;
+
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        200
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "select count(distinct call_id) from public.call_analyses"
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "select count(*) from (select job_id from public.call_analyses group by job_id having count(*) > 1) d"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "select count(*) from public.analysis_jobs where attempts <> 1"
+        )
+        .await,
+        0,
+        "no job was claimed twice"
+    );
+    let per_worker: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "select locked_by, count(*) from public.analysis_jobs group by locked_by order by locked_by",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    eprintln!("jobs per worker: {per_worker:?}");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_expires() {
+    let db = TestDb::new().await;
+    seed_call(&db.pool, DEALER, "call_orphan", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_orphan", "ingest").await;
+    // The "dead" worker claims the job and then never does anything again,
+    // exactly what a SIGKILL after the claim leaves behind.
+    let claimed = db::claim_job(&db.pool, "dead-worker", Duration::from_secs(600))
+        .await
+        .unwrap()
+        .expect("the job is claimable");
+    assert_eq!(claimed.id, job);
+    let rescuer = job_settings("rescuer");
+
+    // While the lease runs, nobody else may take the job.
+    assert!(run_one_job(&db.pool, &heuristic(), &rescuer)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Time passes: the lease expires.
+    sqlx::query(
+        "update public.analysis_jobs set locked_until = now() - interval '1 second' where id = $1",
+    )
+    .bind(job)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let out = run_one_job(&db.pool, &heuristic(), &rescuer)
+        .await
+        .unwrap()
+        .expect("the expired job is claimed");
+    assert_eq!(out.job_id, job);
+    assert_eq!(out.attempt, 2);
+    assert!(matches!(out.kind, OutcomeKind::Analyzed { .. }), "{out:?}");
+
+    // If the dead worker comes back to life, it cannot clobber the result.
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert!(
+        !db::finish_job(&mut conn, job, "dead-worker", true, Some("late"))
+            .await
+            .unwrap()
+    );
+    drop(conn);
+    let (status, locked_by): (String, String) =
+        sqlx::query_as("select status::text, locked_by from public.analysis_jobs where id = $1")
+            .bind(job)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), locked_by.as_str()), ("done", "rescuer"));
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        1
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
+    let db = TestDb::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&server)
+        .await;
+    seed_call(&db.pool, DEALER, "call_stolen", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_stolen", "ingest").await;
+    let slow = openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000);
+    let pool = db.pool.clone();
+    let first =
+        tokio::spawn(async move { run_one_job(&pool, &slow, &job_settings("slow-worker")).await });
+    wait_until(
+        Duration::from_secs(10),
+        "the slow worker's LLM request",
+        || async { !server.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+    // Its lease "expires" and another worker takes the job over.
+    sqlx::query("update public.analysis_jobs set locked_by = 'other-worker' where id = $1")
+        .bind(job)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    let out = first.await.unwrap().unwrap().unwrap();
+
+    assert_eq!(out.kind, OutcomeKind::LeaseLost);
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        0
+    );
+    assert_eq!(job_status(&db.pool, job).await, "running");
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
+    let db = TestDb::new().await;
+    // The first poll happens at start; the next one would be a minute later.
+    let w = start_worker(
+        &db,
+        heuristic(),
+        "listener",
+        2,
+        Duration::from_secs(60),
+        Duration::from_secs(5),
+    )
+    .await;
+    seed_call(&db.pool, DEALER, "call_notify", Some(GOOD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_notify", "ingest").await;
+
+    wait_until(
+        Duration::from_secs(15),
+        "the notified job to finish",
+        || async { job_status(&db.pool, job).await == "done" },
+    )
+    .await;
+
+    w.stop().await;
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        1
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
+    let db = TestDb::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    seed_call(&db.pool, DEALER, "call_drain", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_drain", "ingest").await;
+    let w = start_worker(
+        &db,
+        openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000),
+        "drainer",
+        2,
+        Duration::from_millis(100),
+        Duration::from_secs(20),
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(10),
+        "the LLM request to be in flight",
+        || async { !server.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+
+    w.stop().await;
+
+    assert_eq!(job_status(&db.pool, job).await, "done");
+    let status: String =
+        sqlx::query_scalar("select status::text from public.call_analyses where job_id = $1")
+            .bind(job)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "ok");
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
+    let db = TestDb::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&server)
+        .await;
+    seed_call(&db.pool, DEALER, "call_slow", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_slow", "ingest").await;
+    let w = start_worker(
+        &db,
+        openai_analyzer(&server.uri(), Duration::from_secs(120), 20_000),
+        "impatient",
+        2,
+        Duration::from_millis(100),
+        Duration::from_millis(300),
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(10),
+        "the LLM request to be in flight",
+        || async { !server.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+
+    w.stop().await;
+
+    let (status, locked_by, attempts): (String, Option<String>, i32) = sqlx::query_as(
+        "select status::text, locked_by, attempts from public.analysis_jobs where id = $1",
+    )
+    .bind(job)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "queued", "the job is claimable again at once");
+    assert_eq!(locked_by, None);
+    assert_eq!(attempts, 0, "the interrupted attempt does not count");
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        0
+    );
+    // Another worker picks it up right away, without waiting for a lease.
+    let out = run_one_job(&db.pool, &heuristic(), &job_settings("next"))
+        .await
+        .unwrap()
+        .expect("the released job is due");
+    assert_eq!(out.job_id, job);
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_ingest_job_for_an_already_judged_transcript_is_skipped_but_a_reanalysis_is_not() {
+    let db = TestDb::new().await;
+    let cfg = job_settings("w1");
+    seed_call(&db.pool, DEALER, "call_same", Some(BAD_CALL)).await;
+    enqueue(&db.pool, DEALER, "call_same", "ingest").await;
+    let first = run_one_job(&db.pool, &heuristic(), &cfg)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(first.kind, OutcomeKind::Analyzed { .. }),
+        "{first:?}"
+    );
+
+    // call_analyzed arrives with the same transcript: ingest queues a job.
+    let again = enqueue(&db.pool, DEALER, "call_same", "ingest").await;
+    let second = run_one_job(&db.pool, &heuristic(), &cfg)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        second.kind,
+        OutcomeKind::Skipped {
+            why: SkipReason::TranscriptUnchanged
+        }
+    );
+    assert_eq!(job_status(&db.pool, again).await, "done");
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        1
+    );
+
+    // A reviewer asks for a fresh look: always analyzed.
+    enqueue(&db.pool, DEALER, "call_same", "reanalysis").await;
+    let third = run_one_job(&db.pool, &heuristic(), &cfg)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(third.kind, OutcomeKind::Analyzed { .. }),
+        "{third:?}"
+    );
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        2
+    );
+
+    // A changed transcript is judged again.
+    update_transcript(&db.pool, DEALER, "call_same", GOOD_CALL).await;
+    enqueue(&db.pool, DEALER, "call_same", "ingest").await;
+    let fourth = run_one_job(&db.pool, &heuristic(), &cfg)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(
+            fourth.kind,
+            OutcomeKind::Analyzed {
+                verdict: domain::analysis::Verdict::Good,
+                ..
+            }
+        ),
+        "{fourth:?}"
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_call_without_a_transcript_is_skipped() {
+    let db = TestDb::new().await;
+    seed_call(&db.pool, DEALER, "call_empty", None).await;
+    let job = enqueue(&db.pool, DEALER, "call_empty", "reanalysis").await;
+    let out = run_one_job(&db.pool, &heuristic(), &job_settings("w1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.kind,
+        OutcomeKind::Skipped {
+            why: SkipReason::NoTranscript
+        }
+    );
+    assert_eq!(job_status(&db.pool, job).await, "done");
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        0
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
+    let db = TestDb::new().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_millis(800)),
+        )
+        .mount(&server)
+        .await;
+    seed_call(&db.pool, DEALER, "call_moving", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_moving", "ingest").await;
+    let analyzer = openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000);
+    let pool = db.pool.clone();
+    let running =
+        tokio::spawn(async move { run_one_job(&pool, &analyzer, &job_settings("w1")).await });
+    wait_until(Duration::from_secs(10), "the LLM request", || async {
+        !server.received_requests().await.unwrap().is_empty()
+    })
+    .await;
+    // A newer event brings a longer transcript. Ingest cannot queue a second
+    // job while ours is pending (one pending job per call).
+    update_transcript(
+        &db.pool,
+        DEALER,
+        "call_moving",
+        &format!("{BAD_CALL}\nAgent: Goodbye."),
+    )
+    .await;
+
+    let out = running.await.unwrap().unwrap().unwrap();
+
+    assert!(matches!(out.kind, OutcomeKind::Analyzed { .. }), "{out:?}");
+    let followup: (i64, String, String, bool) = sqlx::query_as(
+        "select j.id, j.status::text, j.reason, j.transcript_sha256 = c.transcript_sha256
+           from public.analysis_jobs j join public.calls c using (dealership_id, call_id)
+          where j.call_id = 'call_moving' and j.id <> $1",
+    )
+    .bind(job)
+    .fetch_one(&db.pool)
+    .await
+    .expect("a follow-up job was queued");
+    assert_eq!(
+        (followup.1.as_str(), followup.2.as_str(), followup.3),
+        ("queued", "ingest", true)
+    );
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_worker_never_writes_events_or_call_fields_beyond_the_analysis_mirror() {
+    let db = TestDb::new().await;
+    seed_call(&db.pool, DEALER, "call_untouched", Some(BAD_CALL)).await;
+    let before: Value = sqlx::query_scalar(
+        "select to_jsonb(c) - '{latest_analysis_id,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status,updated_at}'::text[]
+           from public.calls c where call_id = 'call_untouched'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    enqueue(&db.pool, DEALER, "call_untouched", "ingest").await;
+    run_one_job(&db.pool, &heuristic(), &job_settings("w1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let after: Value = sqlx::query_scalar(
+        "select to_jsonb(c) - '{latest_analysis_id,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status,updated_at}'::text[]
+           from public.calls c where call_id = 'call_untouched'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(before, after);
+    db.cleanup().await;
+}
