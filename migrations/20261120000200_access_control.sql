@@ -569,11 +569,22 @@ begin
   end if;
 
   loop
+    -- A queued ingest job would be skipped if the transcript was judged already, so
+    -- it becomes a re-analysis: the reviewer's request is never silently dropped.
+    update public.analysis_jobs j
+       set reason = 'reanalysis', requested_by = v_actor, updated_at = now()
+     where j.dealership_id = p_dealership_id
+       and j.call_id = p_call_id
+       and j.status = 'queued'
+    returning j.id into v_job_id;
+    if found then
+      return v_job_id;
+    end if;
     select j.id into v_job_id
       from public.analysis_jobs j
      where j.dealership_id = p_dealership_id
        and j.call_id = p_call_id
-       and j.status in ('queued', 'running');
+       and j.status = 'running';
     if found then
       return v_job_id;
     end if;

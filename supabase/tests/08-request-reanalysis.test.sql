@@ -2,7 +2,7 @@
 -- job. Refusals for other dealerships, the admin and anon are in 02 and 04.
 -- Acting user: Nora North (csm of toyota-braintree, honda-quincy). Needs supabase/seed.sql.
 begin;
-select plan(10);
+select plan(12);
 
 /** Fixtures: in each demo dealership one flagged call with its whole trail, plus rows whose dealership is unknown */
 insert into public.calls (dealership_id, call_id, first_event_at, last_event_at, transcript, transcript_sha256)
@@ -103,6 +103,27 @@ select is(
     where dealership_id = 'toyota-braintree' and call_id = 'pgtap-toyota-braintree' and status = 'queued'),
   'a0000000-0000-4000-8000-000000000002'::uuid,
   'The new job records the manager who asked for it'
+);
+
+-- An ingest job still waiting in the queue would be skipped if its transcript was
+-- judged already: asking for a re-analysis turns it into one instead of dropping the ask.
+insert into public.analysis_jobs (dealership_id, call_id, reason, status)
+values ('honda-quincy', 'pgtap-honda-quincy', 'ingest', 'queued');
+
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select is(
+  public.request_reanalysis('honda-quincy', 'pgtap-honda-quincy'),
+  (select id from public.analysis_jobs where call_id = 'pgtap-honda-quincy' and status = 'queued'),
+  'Asking while an ingest job is queued returns that job'
+);
+reset role;
+
+select results_eq(
+  $$ select reason, requested_by from public.analysis_jobs
+      where call_id = 'pgtap-honda-quincy' and status = 'queued' $$,
+  $$ values ('reanalysis', 'a0000000-0000-4000-8000-000000000003'::uuid) $$,
+  'The queued ingest job became a re-analysis requested by her, so the worker will not skip it'
 );
 
 select * from finish();
