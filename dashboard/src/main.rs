@@ -1,15 +1,183 @@
-//! The dashboard's entry point: loads the runtime config, then shows sign-in or the app.
+//! The dashboard's entry point: routes, and the root that loads the runtime config,
+//! restores the session (refreshing it before expiry) and shows sign-in or the app.
 
-fn main() {
-    dioxus::launch(app::App);
+mod api;
+mod components;
+mod config;
+mod format;
+mod health;
+mod platform;
+mod session;
+mod time;
+mod urlstate;
+mod views;
+
+use dioxus::prelude::*;
+
+use api::auth;
+use api::ApiError;
+use config::Config;
+use session::{AuthState, Session, SessionCtx, EXPIRED_NOTICE};
+use urlstate::ViewState;
+use views::{CallDetail, Calls, Health, Login, NotFound, Shell};
+
+/// Every screen. The view state (dealership, window, filters, page) is the query
+/// string, so any screen can be shared as a link.
+#[derive(Routable, Clone, PartialEq, Debug)]
+#[rustfmt::skip]
+pub enum Route {
+    #[layout(Shell)]
+        #[route("/?:..view")]
+        Health { view: ViewState },
+        #[route("/calls?:..view")]
+        Calls { view: ViewState },
+        #[route("/calls/:dealership_id/:call_id?:..view")]
+        CallDetail { dealership_id: String, call_id: String, view: ViewState },
+    #[end_layout]
+    #[route("/:..segments")]
+    NotFound { segments: Vec<String> },
 }
 
-mod app {
-    //! Root component (placeholder until the Dashboard issue lands the real views).
-    use dioxus::prelude::*;
+impl Route {
+    /// The view state the current screen carries.
+    pub fn view(&self) -> ViewState {
+        match self {
+            Route::Health { view } | Route::Calls { view } | Route::CallDetail { view, .. } => {
+                view.clone()
+            }
+            Route::NotFound { .. } => ViewState::default(),
+        }
+    }
 
-    #[component]
-    pub fn App() -> Element {
-        rsx! { p { "Call quality monitor" } }
+    /// The same screen with another view state; a call's page goes back to the list,
+    /// since the call belongs to one dealership.
+    pub fn with_view(&self, view: ViewState) -> Route {
+        match self {
+            Route::Health { .. } => Route::Health { view },
+            _ => Route::Calls { view },
+        }
+    }
+}
+
+fn main() {
+    dioxus::launch(App);
+}
+
+#[component]
+fn App() -> Element {
+    let config = use_resource(auth::load_config);
+    let loaded = config.read();
+    match &*loaded {
+        None => rsx! { p { class: "boot", "Loading…" } },
+        Some(Err(message)) => rsx! { div { class: "boot error", role: "alert", "{message}" } },
+        Some(Ok(config)) => rsx! { SessionRoot { config: config.clone() } },
+    }
+}
+
+/// How often the refresh loop looks at the token at most (it also wakes when the
+/// refresh is due); short enough to notice a laptop waking from sleep.
+const REFRESH_CHECK_MS: i64 = 30_000;
+
+#[component]
+fn SessionRoot(config: Config) -> Element {
+    use_context_provider(|| config.clone());
+    let state = use_signal(|| AuthState {
+        session: Session::load(),
+        notice: None,
+    });
+    let session = use_context_provider(|| SessionCtx(state));
+    let mut checked = use_signal(|| false);
+
+    use_future(move || {
+        let config = config.clone();
+        async move {
+            // A stored session may have expired or been revoked while the tab was closed.
+            let stored = session.0.peek().session.clone();
+            if let Some(stored) = stored {
+                let result = if stored.needs_refresh(platform::now_secs()) {
+                    auth::refresh(&config, &stored.refresh_token)
+                        .await
+                        .map(Some)
+                } else {
+                    auth::check(&config, &stored.access_token)
+                        .await
+                        .map(|_| None)
+                };
+                match result {
+                    Ok(Some(fresh)) => session.signed_in(fresh),
+                    Ok(None) => {}
+                    // Offline: keep the session; pages say the network is down.
+                    Err(ApiError::Network) | Err(ApiError::Server) => {}
+                    Err(_) => session.end(Some(EXPIRED_NOTICE)),
+                }
+            }
+            checked.set(true);
+            loop {
+                let due_ms = session
+                    .0
+                    .peek()
+                    .session
+                    .as_ref()
+                    .map(|s| s.refresh_due_in(platform::now_secs()) * 1000);
+                platform::sleep_ms(
+                    due_ms
+                        .unwrap_or(REFRESH_CHECK_MS)
+                        .clamp(1_000, REFRESH_CHECK_MS) as i32,
+                )
+                .await;
+                let current = session.0.peek().session.clone();
+                let Some(current) = current else { continue };
+                if !current.needs_refresh(platform::now_secs()) {
+                    continue;
+                }
+                match auth::refresh(&config, &current.refresh_token).await {
+                    Ok(fresh) => session.signed_in(fresh),
+                    Err(ApiError::Network) | Err(ApiError::Server) => {}
+                    Err(_) => session.end(Some(EXPIRED_NOTICE)),
+                }
+            }
+        }
+    });
+
+    if !checked() {
+        return rsx! { p { class: "boot", "Checking your session…" } };
+    }
+    if state.read().session.is_none() {
+        return rsx! { Login {} };
+    }
+    rsx! { Router::<Route> {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_screen_reads_back_from_its_own_url() {
+        let view = ViewState::parse("d=toyota-braintree&range=7d&verdict=bad&q=oil+change");
+        let routes = [
+            Route::Health { view: view.clone() },
+            Route::Calls { view: view.clone() },
+            Route::CallDetail {
+                dealership_id: "toyota-braintree".into(),
+                call_id: "call_1".into(),
+                view,
+            },
+        ];
+        for route in routes {
+            let url = route.to_string();
+            assert_eq!(url.parse::<Route>().ok(), Some(route), "{url}");
+        }
+    }
+
+    #[test]
+    fn changing_the_dealership_on_a_call_page_goes_back_to_the_list() {
+        let route = Route::CallDetail {
+            dealership_id: "a".into(),
+            call_id: "c".into(),
+            view: ViewState::default(),
+        };
+        let next = route.with_view(ViewState::default().with_dealership(Some("b".into())));
+        assert!(matches!(next, Route::Calls { view } if view.dealership.as_deref() == Some("b")));
     }
 }

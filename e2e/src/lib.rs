@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end suites: the running stack's addresses (from the
 //! environment `cargo xtask test` sets), signing, and signing in as a demo user.
 
+pub mod browser;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -40,7 +42,10 @@ pub async fn post_event(body: &Value) -> (u16, Value) {
 /// Signs in through the Supabase Auth endpoint and returns the access token.
 pub async fn sign_in(email: &str) -> String {
     let response = reqwest::Client::new()
-        .post(format!("{}/auth/v1/token?grant_type=password", env("SUPABASE_URL")))
+        .post(format!(
+            "{}/auth/v1/token?grant_type=password",
+            env("SUPABASE_URL")
+        ))
         .header("apikey", env("SUPABASE_ANON_KEY"))
         .json(&serde_json::json!({"email": email, "password": env("DEMO_PASSWORD")}))
         .send()
@@ -48,7 +53,10 @@ pub async fn sign_in(email: &str) -> String {
         .expect("the auth endpoint answers");
     assert_eq!(response.status(), 200, "{email} signs in");
     let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().expect("an access token").to_string()
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
 }
 
 /// GET /rest/v1/<path> as the holder of `token`.

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn an_event_posted_to_the_webhook_is_judged_and_visible_only_to_its_dealerships_users() {
-    let call_id = format!("e2e_pipeline_{}", chrono::Utc::now().timestamp_nanos_opt().unwrap());
+    let call_id = format!(
+        "e2e_pipeline_{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap()
+    );
     let (status, body) = post_event(&json!({
         "event_id": format!("evt_{call_id}"),
         "dealership_id": "toyota-braintree",
@@ -31,10 +34,24 @@ async fn an_event_posted_to_the_webhook_is_judged_and_visible_only_to_its_dealer
         }
     })
     .await;
-    assert_ne!(row["verdict"], "good", "an upset caller with a failed transfer is not a good call: {row}");
+    assert_ne!(
+        row["verdict"], "good",
+        "an upset caller with a failed transfer is not a good call: {row}"
+    );
 
     let south = sign_in("csm.south@demo.test").await;
-    assert_eq!(rest(&south, &path).await, json!([]), "a CSM of other dealerships sees nothing of it");
-    let analyses = rest(&north, &format!("call_analyses?call_id=eq.{call_id}&select=status,model")).await;
-    assert_eq!(analyses[0]["status"], "ok", "the analysis attempt is readable by the dealership's CSM");
+    assert_eq!(
+        rest(&south, &path).await,
+        json!([]),
+        "a CSM of other dealerships sees nothing of it"
+    );
+    let analyses = rest(
+        &north,
+        &format!("call_analyses?call_id=eq.{call_id}&select=status,model"),
+    )
+    .await;
+    assert_eq!(
+        analyses[0]["status"], "ok",
+        "the analysis attempt is readable by the dealership's CSM"
+    );
 }

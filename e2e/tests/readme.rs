@@ -4,7 +4,8 @@ use e2e::env;
 
 /// The first ```sh block in README.md that contains `needle`.
 fn readme_block(needle: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     readme
         .split("```sh\n")
         .skip(1)
@@ -21,14 +22,30 @@ fn the_readme_curl_posts_a_signed_event_that_is_accepted() {
     let env_file = dir.join("stack.env");
     std::fs::write(
         &env_file,
-        format!("WEBHOOK_URL={}\nWEBHOOK_SECRET={}\n", env("WEBHOOK_URL"), env("WEBHOOK_SECRET")),
+        format!(
+            "WEBHOOK_URL={}\nWEBHOOK_SECRET={}\n",
+            env("WEBHOOK_URL"),
+            env("WEBHOOK_SECRET")
+        ),
     )
     .unwrap();
-    let script = readme_block("X-Retell-Signature")
-        .replace("source .devstack/stack.env", &format!("source '{}'", env_file.display()));
-    let out = std::process::Command::new("bash").args(["-euo", "pipefail", "-c", &script]).output().unwrap();
+    let script = readme_block("X-Retell-Signature").replace(
+        "source .devstack/stack.env",
+        &format!("source '{}'", env_file.display()),
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .output()
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the README snippet runs: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains(r#""status":"accepted""#), "the webhook accepted it: {stdout}");
+    assert!(
+        out.status.success(),
+        "the README snippet runs: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(r#""status":"accepted""#),
+        "the webhook accepted it: {stdout}"
+    );
 }

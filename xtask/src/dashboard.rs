@@ -31,21 +31,30 @@ pub fn build() -> Result<PathBuf> {
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env_remove("RUSTUP_TOOLCHAIN")
                 .args(["-Zbuild-std=std,panic_abort", "--config"])
-                .arg(format!(
-                    "target.{TARGET}.linker=\"wasm-ld-{llvm_major}\""
-                ));
+                .arg(format!("target.{TARGET}.linker=\"wasm-ld-{llvm_major}\""));
             c
         }
     };
     cargo
-        .args(["build", "--quiet", "--release", "-p", "dashboard", "--target", TARGET])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "dashboard",
+            "--target",
+            TARGET,
+        ])
         .arg("--target-dir")
         .arg(&wasm_target_dir)
         .current_dir(paths::root());
     println!("xtask: building the dashboard (wasm32, release)");
     run_ok(&mut cargo, "the dashboard build (cargo, wasm32)")?;
 
-    let wasm = wasm_target_dir.join(TARGET).join("release").join("dashboard.wasm");
+    let wasm = wasm_target_dir
+        .join(TARGET)
+        .join("release")
+        .join("dashboard.wasm");
     let bindgen_out = paths::target_dir().join("wasm-bindgen");
     let _ = std::fs::remove_dir_all(&bindgen_out);
     run_ok(
@@ -78,7 +87,15 @@ fn optimize(input: &Path, output: &Path) -> Result<()> {
         let tmp = cache.join("partial.wasm");
         run_ok(
             Command::new(paths::node_bin("wasm-opt"))
-                .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
+                .args([
+                    "-Oz",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                    "--enable-mutable-globals",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                ])
                 .arg(input)
                 .arg("-o")
                 .arg(&tmp),

@@ -44,9 +44,22 @@ const DEALERSHIPS: [(&str, &str); 5] = [
 ];
 
 const NAMES: [&str; 16] = [
-    "Dana Whitfield", "Luis Ortega", "Priya Raman", "Tom Becker", "Grace Liu", "Marcus Hill",
-    "Ana Souza", "Kevin O'Brien", "Fatima Noor", "Ben Carter", "Sofia Rossi", "James Park",
-    "Olivia Grant", "Ray Thompson", "Mei Chen", "Carlos Diaz",
+    "Dana Whitfield",
+    "Luis Ortega",
+    "Priya Raman",
+    "Tom Becker",
+    "Grace Liu",
+    "Marcus Hill",
+    "Ana Souza",
+    "Kevin O'Brien",
+    "Fatima Noor",
+    "Ben Carter",
+    "Sofia Rossi",
+    "James Park",
+    "Olivia Grant",
+    "Ray Thompson",
+    "Mei Chen",
+    "Carlos Diaz",
 ];
 
 pub const DEMO_CALLS: usize = 320;
@@ -170,12 +183,16 @@ impl DemoCall {
             "call_successful": true,
             "custom_analysis_data": {},
         });
-        [("call_started", started), ("call_ended", ended), ("call_analyzed", analyzed)]
-            .into_iter()
-            .map(|(event, call)| {
-                serde_json::to_vec(&json!({"event": event, "call": call})).expect("json serializes")
-            })
-            .collect()
+        [
+            ("call_started", started),
+            ("call_ended", ended),
+            ("call_analyzed", analyzed),
+        ]
+        .into_iter()
+        .map(|(event, call)| {
+            serde_json::to_vec(&json!({"event": event, "call": call})).expect("json serializes")
+        })
+        .collect()
     }
 }
 
@@ -185,7 +202,11 @@ fn turns(transcript: &str) -> Vec<Value> {
         .lines()
         .filter_map(|line| {
             let (who, text) = line.split_once(": ")?;
-            let role = if who.eq_ignore_ascii_case("agent") { "agent" } else { "user" };
+            let role = if who.eq_ignore_ascii_case("agent") {
+                "agent"
+            } else {
+                "user"
+            };
             Some(json!({"role": role, "content": text}))
         })
         .collect()

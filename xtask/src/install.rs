@@ -56,7 +56,11 @@ pub fn ensure(purpose: Purpose) -> Result<()> {
         "ca-certificates",
     ];
     if purpose == Purpose::Test {
-        packages.extend(["libtap-parser-sourcehandler-pgtap-perl", "chromium", "chromium-driver"]);
+        packages.extend([
+            "libtap-parser-sourcehandler-pgtap-perl",
+            "chromium",
+            "chromium-driver",
+        ]);
     }
     let mut pinned: Vec<String> = packages.iter().map(|p| p.to_string()).collect();
     if let WasmRoute::Debian { llvm_major } = &route {
@@ -100,8 +104,14 @@ fn check_os() -> Result<()> {
         );
     }
     for (tool, hint) in [
-        ("npm", "install Node.js 18+ with npm (https://nodejs.org or `apt-get install nodejs npm`)"),
-        ("node", "install Node.js 18+ (https://nodejs.org or `apt-get install nodejs`)"),
+        (
+            "npm",
+            "install Node.js 18+ with npm (https://nodejs.org or `apt-get install nodejs npm`)",
+        ),
+        (
+            "node",
+            "install Node.js 18+ (https://nodejs.org or `apt-get install nodejs`)",
+        ),
         ("cargo", "install Rust with rustup (https://rustup.rs)"),
     ] {
         if !on_path(tool) {
@@ -216,7 +226,10 @@ fn choose_wasm_route() -> Result<WasmRoute> {
             return Ok(WasmRoute::Rustup);
         }
         std::fs::create_dir_all(paths::tools())?;
-        std::fs::write(&marker, "rustup could not add wasm32-unknown-unknown; using Debian's rustc-web\n")?;
+        std::fs::write(
+            &marker,
+            "rustup could not add wasm32-unknown-unknown; using Debian's rustc-web\n",
+        )?;
     }
     println!("xtask: rustup cannot provide wasm32 here; using Debian's rustc-web toolchain");
     let llvm_major = match debian_llvm_major() {
@@ -288,14 +301,19 @@ fn candidate_llvm_major() -> Result<String> {
         .find_map(|w| w.strip_prefix("libllvm"))
         .map(|v| v.split('.').next().unwrap_or(v).to_string())
         .filter(|v| !v.is_empty())
-        .context("could not find the LLVM version rustc-web depends on (apt-cache depends rustc-web)")
+        .context(
+            "could not find the LLVM version rustc-web depends on (apt-cache depends rustc-web)",
+        )
 }
 
 /// PostgREST, the Supabase CLI and binaryen, at the exact versions in
 /// `xtask/tools/package.json`. (No lockfile: this registry mirror omits the CLI's
 /// optional per-platform packages from lockfiles, which `npm ci` then rejects.)
 fn npm_tools() -> Result<()> {
-    let manifest = paths::root().join("xtask").join("tools").join("package.json");
+    let manifest = paths::root()
+        .join("xtask")
+        .join("tools")
+        .join("package.json");
     let wanted = std::fs::read(&manifest).context("xtask/tools/package.json")?;
     let dest = paths::tools();
     std::fs::create_dir_all(&dest)?;
@@ -311,7 +329,13 @@ fn npm_tools() -> Result<()> {
     std::fs::write(dest.join("package.json"), &wanted)?;
     run_ok(
         Command::new("npm")
-            .args(["install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args([
+                "install",
+                "--no-package-lock",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ])
             .current_dir(&dest),
         "npm install (PostgREST, Supabase CLI, binaryen)",
     )?;
@@ -340,7 +364,10 @@ fn locked_wasm_bindgen_version() -> Result<Option<String>> {
 }
 
 pub fn wasm_bindgen_bin() -> PathBuf {
-    paths::tools().join("cargo").join("bin").join("wasm-bindgen")
+    paths::tools()
+        .join("cargo")
+        .join("bin")
+        .join("wasm-bindgen")
 }
 
 fn wasm_bindgen_cli() -> Result<()> {
@@ -360,7 +387,13 @@ fn wasm_bindgen_cli() -> Result<()> {
     // Not --locked: its lockfile wants crate versions this registry may lack.
     run_ok(
         Command::new("cargo")
-            .args(["install", "--quiet", "--force", "wasm-bindgen-cli", "--version"])
+            .args([
+                "install",
+                "--quiet",
+                "--force",
+                "wasm-bindgen-cli",
+                "--version",
+            ])
             .arg(&version)
             .arg("--root")
             .arg(paths::tools().join("cargo"))
@@ -371,7 +404,9 @@ fn wasm_bindgen_cli() -> Result<()> {
 }
 
 pub fn run_ok(cmd: &mut Command, what: &str) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("could not start {what}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }

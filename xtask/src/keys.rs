@@ -25,7 +25,10 @@ pub fn sign_hs256(secret: &str, payload: &str) -> String {
 }
 
 pub fn anon_key() -> String {
-    sign_hs256(JWT_SECRET, r#"{"iss":"supabase-demo","role":"anon","exp":1983812996}"#)
+    sign_hs256(
+        JWT_SECRET,
+        r#"{"iss":"supabase-demo","role":"anon","exp":1983812996}"#,
+    )
 }
 
 pub fn service_role_key() -> String {
@@ -52,7 +55,8 @@ pub fn persistent_secret(path: &Path) -> Result<String> {
     }
     let secret = random_secret();
     std::fs::create_dir_all(path.parent().context("secret path has a parent")?)?;
-    std::fs::write(path, format!("{secret}\n")).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(path, format!("{secret}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(secret)
 }
 

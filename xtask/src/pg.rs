@@ -138,7 +138,10 @@ impl Cluster {
     /// The foreground `postgres` command, for the supervisor.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(format!("{PG_BIN}/postgres"));
-        cmd.arg("-D").arg(self.data()).arg("-p").arg(self.port.to_string());
+        cmd.arg("-D")
+            .arg(self.data())
+            .arg("-p")
+            .arg(self.port.to_string());
         for setting in [
             "listen_addresses=127.0.0.1".to_string(),
             format!("unix_socket_directories={}", self.sock().display()),
@@ -239,7 +242,16 @@ pub fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
 /// pg_prove over the pgTAP files; returns its output.
 pub fn pg_prove(cluster: &Cluster, db: &str, files: &[PathBuf]) -> Result<String> {
     let out = Command::new("pg_prove")
-        .args(["-h", "127.0.0.1", "-p", &cluster.port.to_string(), "-U", "postgres", "-d", db])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+        ])
         .args(files)
         .output()
         .context("could not run pg_prove (libtap-parser-sourcehandler-pgtap-perl)")?;

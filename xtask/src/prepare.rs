@@ -31,7 +31,9 @@ pub fn run() -> Result<()> {
         }
         // The macros only write metadata when they expand, so force a re-expansion.
         run_ok(
-            Command::new("cargo").args(["clean", "-p", "api", "-p", "worker", "-p", "gateway"]).current_dir(&root),
+            Command::new("cargo")
+                .args(["clean", "-p", "api", "-p", "worker", "-p", "gateway"])
+                .current_dir(&root),
             "cargo clean",
         )?;
         run_ok(

@@ -108,7 +108,10 @@ impl Stack {
         format!("http://127.0.0.1:{}", self.ports.postgrest)
     }
     pub fn database_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{}", self.ports.pg, self.db)
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{}",
+            self.ports.pg, self.db
+        )
     }
     pub fn webhook_url(&self) -> String {
         format!("http://127.0.0.1:{}/webhooks/retell", self.ports.api)
@@ -188,10 +191,7 @@ fn wait_http(what: &str, url: &str, apikey: Option<&str>, sup: &mut Supervisor) 
 
 fn service_command(bin: &str, envs: Vec<(&str, String)>) -> impl Fn() -> Command + 'static {
     let path = paths::workspace_bin(bin);
-    let envs: Vec<(String, String)> = envs
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let envs: Vec<(String, String)> = envs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     move || {
         let mut cmd = Command::new(&path);
         cmd.env("LOG_FORMAT", "pretty")
@@ -246,7 +246,13 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
             "gateway",
             vec![
                 ("GATEWAY_BIND", format!("127.0.0.1:{}", p.gateway)),
-                ("DATABASE_URL", format!("postgres://supabase_auth_admin@127.0.0.1:{}/{}", p.pg, stack.db)),
+                (
+                    "DATABASE_URL",
+                    format!(
+                        "postgres://supabase_auth_admin@127.0.0.1:{}/{}",
+                        p.pg, stack.db
+                    ),
+                ),
                 ("POSTGREST_URL", stack.postgrest_url()),
                 ("JWT_SECRET", keys::JWT_SECRET.to_string()),
                 ("ANON_KEY", keys::anon_key()),
@@ -274,7 +280,12 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
             ],
         ),
     )?;
-    wait_http("the api", &format!("{}/healthz", stack.api_url()), None, sup)?;
+    wait_http(
+        "the api",
+        &format!("{}/healthz", stack.api_url()),
+        None,
+        sup,
+    )?;
 
     let mut worker_env = vec![
         ("WORKER_BIND", format!("127.0.0.1:{}", p.worker)),
@@ -294,8 +305,16 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
             worker_env.push((key, value));
         }
     }
-    sup.spawn(Spec::new("worker", &logs), service_command("worker", worker_env))?;
-    wait_http("the worker", &format!("{}/healthz", stack.worker_url()), None, sup)?;
+    sup.spawn(
+        Spec::new("worker", &logs),
+        service_command("worker", worker_env),
+    )?;
+    wait_http(
+        "the worker",
+        &format!("{}/healthz", stack.worker_url()),
+        None,
+        sup,
+    )?;
     Ok(())
 }
 
@@ -308,7 +327,10 @@ pub fn install_site(stack: &Stack, built: &Path) -> Result<()> {
         "supabase_url": stack.supabase_url(),
         "supabase_anon_key": keys::anon_key(),
     });
-    std::fs::write(site.join("config.json"), serde_json::to_string_pretty(&config)?)?;
+    std::fs::write(
+        site.join("config.json"),
+        serde_json::to_string_pretty(&config)?,
+    )?;
     Ok(())
 }
 
@@ -316,7 +338,9 @@ pub fn install_site(stack: &Stack, built: &Path) -> Result<()> {
 pub fn build_services() -> Result<()> {
     crate::install::run_ok(
         Command::new("cargo")
-            .args(["build", "--quiet", "-p", "api", "-p", "worker", "-p", "gateway"])
+            .args([
+                "build", "--quiet", "-p", "api", "-p", "worker", "-p", "gateway",
+            ])
             .current_dir(paths::root()),
         "cargo build (api, worker, gateway)",
     )

@@ -48,12 +48,22 @@ pub fn run() -> Result<()> {
 
     println!("xtask test: lint (cargo fmt --check, cargo clippy -D warnings)");
     run_ok(
-        Command::new("cargo").args(["fmt", "--all", "--check"]).current_dir(&root),
+        Command::new("cargo")
+            .args(["fmt", "--all", "--check"])
+            .current_dir(&root),
         "cargo fmt --check (run `cargo fmt --all`)",
     )?;
     run_ok(
         Command::new("cargo")
-            .args(["clippy", "--quiet", "--workspace", "--exclude", "dashboard", "--all-targets", "--", "-D", "warnings"])
+            .args([
+                "clippy",
+                "--quiet",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
             .current_dir(&root),
         "cargo clippy -D warnings",
     )?;
@@ -75,14 +85,18 @@ pub fn run() -> Result<()> {
     };
     let mut sup = Supervisor::new(stopping.clone());
     let cluster = pg::Cluster::at(tmp.0.join("pg"), ports.pg)?;
-    println!("xtask test: throwaway Postgres on port {} in {}", ports.pg, tmp.0.display());
+    println!(
+        "xtask test: throwaway Postgres on port {} in {}",
+        ports.pg,
+        tmp.0.display()
+    );
     stack::start_postgres(&mut sup, &cluster, &stack.logs())?;
     cluster.prepare_database("app_template", true)?;
 
     println!("xtask test: unit and integration tests (cargo test)");
     let tally = cargo_test(
         Command::new("cargo")
-            .args(["test", "--no-fail-fast"])
+            .args(["test", "--no-fail-fast", "--workspace", "--exclude", "e2e"])
             .env("TEST_DATABASE_URL", cluster.url("postgres"))
             .env("TEST_TEMPLATE_DB", "app_template")
             .env("POSTGREST_BIN", paths::postgrest_bin())
@@ -98,7 +112,11 @@ pub fn run() -> Result<()> {
     let files = pgtap_files(&root.join("supabase/tests"))?;
     let output = pg::pg_prove(&cluster, "pgtap", &files)?;
     print!("{output}");
-    summary.push(format!("pgTAP {} ({} files)", pgtap_count(&output), files.len()));
+    summary.push(format!(
+        "pgTAP {} ({} files)",
+        pgtap_count(&output),
+        files.len()
+    ));
 
     if root.join("e2e").exists() {
         println!("xtask test: end-to-end and browser tests against a running stack");
@@ -156,7 +174,12 @@ fn cargo_test(cmd: &mut Command) -> Result<Tally> {
 
 fn number_before(text: &str, suffix: &str) -> u64 {
     text.split(';')
-        .find_map(|part| part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(suffix))
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(suffix)
+        })
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
 }
@@ -201,13 +224,22 @@ mod tests {
 
     #[test]
     fn result_lines_are_added_up() {
-        let line = "ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        let line =
+            "ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
         assert_eq!(number_before(line, " passed"), 12);
-        assert_eq!(number_before("FAILED. 3 passed; 2 failed; 0 ignored", " failed"), 2);
+        assert_eq!(
+            number_before("FAILED. 3 passed; 2 failed; 0 ignored", " failed"),
+            2
+        );
     }
 
     #[test]
     fn pg_prove_summary_is_read() {
-        assert_eq!(pgtap_count("All tests successful.\nFiles=3, Tests=120,  1 wallclock secs\nResult: PASS"), "120 passed");
+        assert_eq!(
+            pgtap_count(
+                "All tests successful.\nFiles=3, Tests=120,  1 wallclock secs\nResult: PASS"
+            ),
+            "120 passed"
+        );
     }
 }

@@ -11,7 +11,8 @@ use worker::{run_one_job, OutcomeKind};
 
 use crate::helpers::*;
 
-const DEALER: &str = "honda-quincy";
+// Not a demo dealership, so the seeded name cannot shadow the one these tests insert.
+const DEALER: &str = "worker-test-dealer";
 
 async fn mount_ok(server: &MockServer, expect: u64) {
     Mock::given(method("POST"))
@@ -115,7 +116,7 @@ async fn the_request_carries_the_strict_json_schema_the_prompt_and_the_bearer_ke
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][0]["content"], SYSTEM_PROMPT);
     let user = body["messages"][1]["content"].as_str().unwrap();
-    assert!(user.contains("Dealer honda-quincy"), "{user}");
+    assert!(user.contains("Dealer worker-test-dealer"), "{user}");
     assert!(user.contains("I want to talk to a manager"), "{user}");
     assert!(
         user.contains("Retell call analysis: not available"),

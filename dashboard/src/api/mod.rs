@@ -1,0 +1,238 @@
+//! Every network call of the dashboard: Supabase Auth (`/auth/v1`) and PostgREST
+//! (`/rest/v1`) with the user's JWT, so row-level security decides every row. Errors
+//! are turned into [`ApiError`], whose text is written for people, never raw JSON.
+
+pub mod auth;
+pub mod data;
+
+use dioxus::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::session::{use_session, SessionCtx, EXPIRED_NOTICE};
+
+/// What went wrong, in words a dashboard user can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The request never got an answer.
+    Network,
+    /// The token was refused: the session is over.
+    SignedOut,
+    /// Signed in, but the role or assignments do not allow this.
+    Forbidden(String),
+    NotFound,
+    /// The server refused the request for a reason it explained (already worded).
+    Refused(String),
+    /// Wrong email or password.
+    BadCredentials,
+    /// The server failed or answered something we cannot read.
+    Server,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Network => {
+                f.write_str("Could not reach the server. Check your connection and try again.")
+            }
+            ApiError::SignedOut => f.write_str("You are signed out. Please sign in again."),
+            ApiError::Forbidden(what) => write!(f, "Your role does not allow this: {what}"),
+            ApiError::NotFound => {
+                f.write_str("Nothing here is visible for your role (or it does not exist).")
+            }
+            ApiError::Refused(why) => f.write_str(why),
+            ApiError::BadCredentials => f.write_str("Wrong email or password."),
+            ApiError::Server => {
+                f.write_str("The server had a problem answering. Try again in a moment.")
+            }
+        }
+    }
+}
+
+/// PostgREST's and Supabase Auth's error bodies (either shape).
+#[derive(Debug, Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    msg: Option<String>,
+    #[serde(default)]
+    error_code: Option<String>,
+}
+
+/// Maps a failed response to an [`ApiError`]. Messages from our own SQL functions
+/// (P0001, 22023) are written for people and are passed on; anything else is not.
+pub fn classify(status: u16, body: &str) -> ApiError {
+    let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let code = parsed.code.as_ref().map(|c| {
+        c.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| c.to_string())
+    });
+    let message = parsed.message.or(parsed.msg);
+    match status {
+        401 => ApiError::SignedOut,
+        403 => ApiError::Forbidden(match message {
+            Some(m) if code.as_deref() == Some("42501") => forbidden_words(&m),
+            _ => "this action is not available to you.".into(),
+        }),
+        404 => ApiError::NotFound,
+        400 if parsed.error_code.as_deref() == Some("invalid_credentials") => {
+            ApiError::BadCredentials
+        }
+        400 | 409 | 422 if matches!(code.as_deref(), Some("P0001") | Some("22023")) => {
+            ApiError::Refused(message.unwrap_or_else(|| "The request was refused.".into()))
+        }
+        400 if message
+            .as_deref()
+            .is_some_and(|m| m.contains("Invalid login")) =>
+        {
+            ApiError::BadCredentials
+        }
+        400 | 422 => ApiError::Refused("The request was refused by the server.".into()),
+        _ => ApiError::Server,
+    }
+}
+
+fn forbidden_words(message: &str) -> String {
+    if message.contains("read-only") || message.contains("admin") {
+        "admins have read-only access.".into()
+    } else {
+        "this call is not in your dealerships, or your role cannot change it.".into()
+    }
+}
+
+/// Signed-in access to PostgREST. Any 401 ends the session, so an expired or revoked
+/// token sends the user to the login screen wherever it is noticed.
+#[derive(Clone, PartialEq)]
+pub struct Api {
+    pub config: Config,
+    pub session: SessionCtx,
+}
+
+pub fn use_api() -> Api {
+    Api {
+        config: use_context::<Config>(),
+        session: use_session(),
+    }
+}
+
+impl Api {
+    fn rest_url(&self, path: &str) -> String {
+        format!("{}/rest/v1/{path}", self.config.supabase_url)
+    }
+
+    fn authorized(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
+        let token = self.session.token().ok_or(ApiError::SignedOut)?;
+        Ok(request
+            .header("apikey", &self.config.supabase_anon_key)
+            .bearer_auth(token))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, ApiError> {
+        let response = self
+            .authorized(request)?
+            .send()
+            .await
+            .map_err(|_| ApiError::Network)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|_| ApiError::Network)?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let error = classify(status, &body);
+        if error == ApiError::SignedOut {
+            self.session.end(Some(EXPIRED_NOTICE));
+        }
+        Err(error)
+    }
+
+    /// GET /rest/v1/<table>?<query> as JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        query: &[(String, String)],
+    ) -> Result<T, ApiError> {
+        let request = reqwest::Client::new()
+            .get(self.rest_url(table))
+            .query(query);
+        let body = self.send(request).await?;
+        serde_json::from_str(&body).map_err(|_| ApiError::Server)
+    }
+
+    /// The same rows as CSV (PostgREST renders it with `Accept: text/csv`).
+    pub async fn get_csv(
+        &self,
+        table: &str,
+        query: &[(String, String)],
+    ) -> Result<String, ApiError> {
+        let request = reqwest::Client::new()
+            .get(self.rest_url(table))
+            .query(query)
+            .header("accept", "text/csv");
+        self.send(request).await
+    }
+
+    /// POST /rest/v1/rpc/<function> with named arguments.
+    pub async fn rpc<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        args: &serde_json::Value,
+    ) -> Result<T, ApiError> {
+        let request = reqwest::Client::new()
+            .post(self.rest_url(&format!("rpc/{function}")))
+            .json(args);
+        let body = self.send(request).await?;
+        serde_json::from_str(&body).map_err(|_| ApiError::Server)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_jwt_means_signed_out() {
+        let body = r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWT expired"}"#;
+        assert_eq!(classify(401, body), ApiError::SignedOut);
+    }
+
+    #[test]
+    fn an_admin_refused_a_write_is_told_it_is_read_only() {
+        let body = r#"{"code":"42501","message":"admins are read-only in the app","details":null,"hint":null}"#;
+        assert_eq!(
+            classify(403, body).to_string(),
+            "Your role does not allow this: admins have read-only access."
+        );
+    }
+
+    #[test]
+    fn messages_of_our_sql_functions_are_shown_but_other_errors_are_not() {
+        let ours = r#"{"code":"P0001","message":"call has no transcript to analyze"}"#;
+        assert_eq!(
+            classify(400, ours),
+            ApiError::Refused("call has no transcript to analyze".into())
+        );
+        let internal = r#"{"code":"42703","message":"column calls.bogus does not exist"}"#;
+        assert!(
+            !classify(400, internal).to_string().contains("bogus"),
+            "no internals leak to the user"
+        );
+        assert_eq!(classify(502, "<html>bad gateway</html>"), ApiError::Server);
+    }
+
+    #[test]
+    fn wrong_credentials_are_recognized_in_both_auth_error_shapes() {
+        let new_shape =
+            r#"{"code":400,"error_code":"invalid_credentials","msg":"Invalid login credentials"}"#;
+        let old_shape = r#"{"error":"invalid_grant","error_description":"Invalid login credentials","message":"Invalid login credentials"}"#;
+        assert_eq!(classify(400, new_shape), ApiError::BadCredentials);
+        assert_eq!(classify(400, old_shape), ApiError::BadCredentials);
+    }
+}

@@ -1,0 +1,36 @@
+//! Small widgets shared by the pages: verdict badge, loading/error/empty states and
+//! the trend chart.
+
+mod trend_chart;
+
+pub use trend_chart::TrendChart;
+
+use dioxus::prelude::*;
+
+use crate::api::ApiError;
+use crate::format::humanize;
+
+#[component]
+pub fn VerdictBadge(verdict: Option<String>) -> Element {
+    match verdict {
+        Some(v) => rsx! { span { class: "badge verdict-{v}", "{humanize(&v)}" } },
+        None => rsx! { span { class: "badge verdict-none", "Not analyzed" } },
+    }
+}
+
+#[component]
+pub fn Loading(what: String) -> Element {
+    rsx! { p { class: "state loading", role: "status", "Loading {what}…" } }
+}
+
+#[component]
+pub fn Empty(message: String) -> Element {
+    rsx! { p { class: "state empty", "{message}" } }
+}
+
+/// An error in plain words. A signed-out error needs no message here: the session
+/// has already ended and the login screen explains it.
+#[component]
+pub fn ErrorNote(error: ApiError) -> Element {
+    rsx! { p { class: "state error", role: "alert", "{error}" } }
+}

@@ -1,0 +1,94 @@
+//! How values read to people: masked phone numbers, durations, labels for verdicts,
+//! flags, review states and the analyzer. Pure and host-tested.
+
+/// Shows only the last four digits, so a screen share or screenshot does not leak
+/// a customer's number: `+1 617 555 0101` -> `••• 0101`.
+pub fn mask_phone(phone: Option<&str>) -> String {
+    let digits: Vec<char> = phone
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    match digits.len() {
+        0 => "unknown".into(),
+        n if n <= 4 => "••••".into(),
+        n => format!("••• {}", digits[n - 4..].iter().collect::<String>()),
+    }
+}
+
+/// `75` -> `1:15`, `3725` -> `1:02:05`.
+pub fn duration(seconds: Option<i64>) -> String {
+    match seconds {
+        None => "–".into(),
+        Some(s) if s < 0 => "–".into(),
+        Some(s) if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60),
+        Some(s) => format!("{}:{:02}", s / 60, s % 60),
+    }
+}
+
+/// `needs_review` -> `Needs review`; also for flags, reasons and review states.
+pub fn humanize(code: &str) -> String {
+    let spaced = code.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A short tag for analyses not made by the LLM (the offline heuristic analyzer),
+/// so nobody mistakes a rules-based verdict for a model's.
+pub fn analyzer_label(model: Option<&str>) -> Option<String> {
+    let model = model?;
+    model
+        .starts_with("heuristic")
+        .then(|| format!("rules ({model})"))
+}
+
+/// `0.857` -> `86%`.
+pub fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_number_shows_only_its_last_four_digits() {
+        assert_eq!(mask_phone(Some("+1 (617) 555-0101")), "••• 0101");
+        assert_eq!(mask_phone(Some("+16175550199")), "••• 0199");
+    }
+
+    #[test]
+    fn a_missing_or_too_short_phone_reveals_nothing() {
+        assert_eq!(mask_phone(None), "unknown");
+        assert_eq!(mask_phone(Some("anonymous")), "unknown");
+        assert_eq!(mask_phone(Some("1234")), "••••");
+    }
+
+    #[test]
+    fn durations_read_as_minutes_and_seconds() {
+        assert_eq!(duration(Some(75)), "1:15");
+        assert_eq!(duration(Some(5)), "0:05");
+        assert_eq!(duration(Some(3725)), "1:02:05");
+        assert_eq!(duration(None), "–");
+    }
+
+    #[test]
+    fn codes_become_sentence_case_words() {
+        assert_eq!(humanize("needs_review"), "Needs review");
+        assert_eq!(humanize("follow_up_needed"), "Follow up needed");
+        assert_eq!(humanize(""), "");
+    }
+
+    #[test]
+    fn only_non_llm_analyzers_get_a_label() {
+        assert_eq!(
+            analyzer_label(Some("heuristic-v1")).as_deref(),
+            Some("rules (heuristic-v1)")
+        );
+        assert_eq!(analyzer_label(Some("gpt-4o-mini")), None);
+        assert_eq!(analyzer_label(None), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Time windows of the call list and time formatting that does not need the browser.
+//! "Now" is always passed in (the browser's clock on wasm), so this is host-testable.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+const HOUR_MS: f64 = 3_600_000.0;
+const DAY_MS: f64 = 24.0 * HOUR_MS;
+
+/// Which calls the list shows, by when they happened.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Window {
+    #[default]
+    Last24h,
+    Last7d,
+    /// Whole days, `from` and `to` inclusive, as `YYYY-MM-DD` in UTC.
+    Custom {
+        from: String,
+        to: String,
+    },
+}
+
+impl Window {
+    /// A custom range, or `None` when a date is malformed or the range is reversed.
+    pub fn custom(from: &str, to: &str) -> Option<Window> {
+        let (f, t) = (parse_day(from)?, parse_day(to)?);
+        (f <= t).then(|| Window::Custom {
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+    }
+
+    /// `[start, end)` in milliseconds since the epoch.
+    pub fn bounds_ms(&self, now_ms: f64) -> (f64, f64) {
+        match self {
+            Window::Last24h => (now_ms - DAY_MS, now_ms),
+            Window::Last7d => (now_ms - 7.0 * DAY_MS, now_ms),
+            Window::Custom { from, to } => {
+                let start = parse_day(from).map(day_start_ms).unwrap_or(now_ms - DAY_MS);
+                let end = parse_day(to)
+                    .map(|d| day_start_ms(d) + DAY_MS)
+                    .unwrap_or(now_ms);
+                (start, end)
+            }
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Window::Last24h => "last 24 hours".into(),
+            Window::Last7d => "last 7 days".into(),
+            Window::Custom { from, to } if from == to => format!("{from} (UTC)"),
+            Window::Custom { from, to } => format!("{from} to {to} (UTC)"),
+        }
+    }
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn day_start_ms(d: NaiveDate) -> f64 {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis() as f64)
+        .unwrap_or_default()
+}
+
+/// `2026-11-20T10:00:00.000Z`: the form PostgREST filters and Postgres accept.
+pub fn iso_from_ms(ms: f64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms as i64)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The `YYYY-MM-DD` (UTC) of an instant, for prefilling the custom range inputs.
+pub fn day_from_ms(ms: f64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms as i64)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// A timestamp for people when the browser cannot localize it: `2026-11-20 10:00 UTC`.
+pub fn utc_label(iso: &str) -> String {
+    DateTime::parse_from_rfc3339(iso)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_795_000_000_000.0;
+
+    #[test]
+    fn the_rolling_windows_end_now_and_span_one_and_seven_days() {
+        assert_eq!(Window::Last24h.bounds_ms(NOW), (NOW - DAY_MS, NOW));
+        assert_eq!(Window::Last7d.bounds_ms(NOW), (NOW - 7.0 * DAY_MS, NOW));
+    }
+
+    #[test]
+    fn a_custom_range_covers_whole_utc_days_including_the_last_one() {
+        let w = Window::custom("2026-11-01", "2026-11-03").unwrap();
+        let (start, end) = w.bounds_ms(NOW);
+        assert_eq!(iso_from_ms(start), "2026-11-01T00:00:00.000Z");
+        assert_eq!(iso_from_ms(end), "2026-11-04T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_reversed_or_malformed_custom_range_is_refused() {
+        assert_eq!(Window::custom("2026-11-03", "2026-11-01"), None);
+        assert_eq!(Window::custom("yesterday", "2026-11-01"), None);
+        assert!(
+            Window::custom("2026-11-01", "2026-11-01").is_some(),
+            "a single day is a valid range"
+        );
+    }
+
+    #[test]
+    fn timestamps_round_trip_between_iso_and_milliseconds() {
+        let iso = "2026-11-20T10:05:00.250+00:00";
+        let ms = DateTime::parse_from_rfc3339(iso)
+            .unwrap()
+            .timestamp_millis() as f64;
+        assert_eq!(iso_from_ms(ms), "2026-11-20T10:05:00.250Z");
+        assert_eq!(utc_label(iso), "2026-11-20 10:05 UTC");
+        assert_eq!(day_from_ms(ms), "2026-11-20");
+    }
+
+    #[test]
+    fn a_timestamp_that_cannot_be_read_is_shown_as_it_came() {
+        assert_eq!(utc_label("not a time"), "not a time");
+    }
+}

@@ -1,0 +1,518 @@
+//! The view state that lives in the URL (dealership, time window, filters, page
+//! cursor), so a view can be shared by copying the address bar, and its translation
+//! into PostgREST query parameters. Pure: unit-tested on the host.
+
+use domain::analysis::{Flag, Verdict};
+
+use crate::time::{iso_from_ms, Window};
+
+/// Rows per page of the call list.
+pub const PAGE_SIZE: usize = 50;
+/// The most rows one CSV export returns (PostgREST streams them; the browser saves them).
+pub const CSV_LIMIT: usize = 10_000;
+
+/// Review states a filter can ask for (`domain` has no review enum the wasm side uses).
+pub const REVIEW_STATUSES: [&str; 5] = [
+    "open",
+    "reviewed",
+    "follow_up_needed",
+    "resolved",
+    "escalated",
+];
+
+/// Where the keyset pagination continues: the last row of the previous page in the
+/// list's sort order (first_event_at desc, dealership_id, call_id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub first_event_at: String,
+    pub dealership_id: String,
+    pub call_id: String,
+}
+
+/// Everything a shareable view of the dashboard depends on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewState {
+    /// `None` means "all my dealerships".
+    pub dealership: Option<String>,
+    pub window: Window,
+    pub verdicts: Vec<Verdict>,
+    pub score_min: Option<u8>,
+    pub score_max: Option<u8>,
+    pub flags: Vec<Flag>,
+    pub review: Vec<String>,
+    pub search: Option<String>,
+    pub after: Option<Cursor>,
+}
+
+impl ViewState {
+    /// The same view for another dealership (or all), back on the first page.
+    pub fn with_dealership(&self, dealership: Option<String>) -> ViewState {
+        ViewState {
+            dealership,
+            after: None,
+            ..self.clone()
+        }
+    }
+
+    /// Only the parts that select *which* dealership and period: what the health
+    /// screen and the links between screens carry.
+    pub fn scope_only(&self) -> ViewState {
+        ViewState {
+            dealership: self.dealership.clone(),
+            window: self.window.clone(),
+            ..ViewState::default()
+        }
+    }
+
+    /// True when any list filter (beyond dealership and window) is set.
+    pub fn has_filters(&self) -> bool {
+        !self.verdicts.is_empty()
+            || self.score_min.is_some()
+            || self.score_max.is_some()
+            || !self.flags.is_empty()
+            || !self.review.is_empty()
+            || self.search.is_some()
+    }
+
+    /// PostgREST filter parameters for the calls table (without select, order, limit).
+    pub fn postgrest_filters(&self, now_ms: f64) -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = Vec::new();
+        if let Some(d) = &self.dealership {
+            q.push(("dealership_id".into(), format!("eq.{d}")));
+        }
+        let (start, end) = self.window.bounds_ms(now_ms);
+        q.push((
+            "first_event_at".into(),
+            format!("gte.{}", iso_from_ms(start)),
+        ));
+        q.push(("first_event_at".into(), format!("lt.{}", iso_from_ms(end))));
+        if !self.verdicts.is_empty() {
+            let list: Vec<&str> = self.verdicts.iter().map(|v| v.as_str()).collect();
+            q.push(("verdict".into(), format!("in.({})", list.join(","))));
+        }
+        if let Some(min) = self.score_min {
+            q.push(("score".into(), format!("gte.{min}")));
+        }
+        if let Some(max) = self.score_max {
+            q.push(("score".into(), format!("lte.{max}")));
+        }
+        if !self.flags.is_empty() {
+            // Overlap ("any of these flags"), answered by the GIN index on flags.
+            let list: Vec<&str> = self.flags.iter().map(|f| f.as_str()).collect();
+            q.push(("flags".into(), format!("ov.{{{}}}", list.join(","))));
+        }
+        if !self.review.is_empty() {
+            q.push((
+                "review_status".into(),
+                format!("in.({})", self.review.join(",")),
+            ));
+        }
+        if let Some(search) = &self.search {
+            // The computed field from the dashboard migration, backed by the GIN index.
+            q.push((
+                "transcript_search".into(),
+                format!("wfts(english).{search}"),
+            ));
+        }
+        q
+    }
+
+    /// The full query for one page of the call list: filters, keyset cursor, order,
+    /// and one row more than a page so we know whether a next page exists.
+    pub fn list_query(&self, now_ms: f64) -> Vec<(String, String)> {
+        let mut q = self.postgrest_filters(now_ms);
+        q.push(("select".into(), LIST_COLUMNS.into()));
+        if let Some(c) = &self.after {
+            let t = quote(&c.first_event_at);
+            let d = quote(&c.dealership_id);
+            let id = quote(&c.call_id);
+            // The plain bound lets Postgres scan the time index from the cursor on;
+            // the `or` breaks ties within the same timestamp.
+            q.push(("first_event_at".into(), format!("lte.{}", c.first_event_at)));
+            q.push((
+                "or".into(),
+                format!(
+                    "(first_event_at.lt.{t},and(first_event_at.eq.{t},dealership_id.gt.{d}),and(first_event_at.eq.{t},dealership_id.eq.{d},call_id.gt.{id}))"
+                ),
+            ));
+        }
+        q.push(("order".into(), ORDER.into()));
+        q.push(("limit".into(), (PAGE_SIZE + 1).to_string()));
+        q
+    }
+
+    /// The query for the CSV export: every filter, no cursor, capped at [`CSV_LIMIT`].
+    pub fn csv_query(&self, now_ms: f64) -> Vec<(String, String)> {
+        let mut q = self.postgrest_filters(now_ms);
+        q.push(("select".into(), CSV_COLUMNS.into()));
+        q.push(("order".into(), ORDER.into()));
+        q.push(("limit".into(), CSV_LIMIT.to_string()));
+        q
+    }
+
+    /// The URL query string (without `?`). Values are encoded so that they survive
+    /// the router, which percent-decodes the whole query once before handing it back
+    /// to [`ViewState::parse`]: hence `%` itself is escaped a second time.
+    pub fn to_query_string(&self) -> String {
+        let mut parts: Vec<(&str, String)> = Vec::new();
+        if let Some(d) = &self.dealership {
+            parts.push(("d", d.clone()));
+        }
+        match &self.window {
+            Window::Last24h => {}
+            Window::Last7d => parts.push(("range", "7d".into())),
+            Window::Custom { from, to } => {
+                parts.push(("range", "custom".into()));
+                parts.push(("from", from.clone()));
+                parts.push(("to", to.clone()));
+            }
+        }
+        if !self.verdicts.is_empty() {
+            parts.push((
+                "verdict",
+                self.verdicts
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ));
+        }
+        if let Some(v) = self.score_min {
+            parts.push(("smin", v.to_string()));
+        }
+        if let Some(v) = self.score_max {
+            parts.push(("smax", v.to_string()));
+        }
+        if !self.flags.is_empty() {
+            parts.push((
+                "flags",
+                self.flags
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ));
+        }
+        if !self.review.is_empty() {
+            parts.push(("review", self.review.join(",")));
+        }
+        if let Some(s) = &self.search {
+            parts.push(("q", s.clone()));
+        }
+        if let Some(c) = &self.after {
+            parts.push(("at", c.first_event_at.clone()));
+            parts.push(("ad", c.dealership_id.clone()));
+            parts.push(("ac", c.call_id.clone()));
+        }
+        parts
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode(&v).replace('%', "%25")))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// Reads a (router-decoded) query string. Unknown keys and bad values are ignored,
+    /// so an old or hand-edited link still opens a sensible view.
+    pub fn parse(query: &str) -> ViewState {
+        let mut state = ViewState::default();
+        let (mut range, mut from, mut to) = (None, None, None);
+        let (mut at, mut ad, mut ac) = (None, None, None);
+        for pair in query.trim_start_matches('?').split('&') {
+            let Some((key, raw)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = decode(raw);
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                "d" if value != "all" => state.dealership = Some(value),
+                "range" => range = Some(value),
+                "from" => from = Some(value),
+                "to" => to = Some(value),
+                "verdict" => {
+                    state.verdicts = value.split(',').filter_map(parse_verdict).collect();
+                }
+                "smin" => state.score_min = value.parse().ok().filter(|v| *v <= 100),
+                "smax" => state.score_max = value.parse().ok().filter(|v| *v <= 100),
+                "flags" => state.flags = value.split(',').filter_map(Flag::parse).collect(),
+                "review" => {
+                    state.review = value
+                        .split(',')
+                        .filter(|s| REVIEW_STATUSES.contains(s))
+                        .map(str::to_string)
+                        .collect();
+                }
+                "q" => state.search = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
+                "at" => at = Some(value),
+                "ad" => ad = Some(value),
+                "ac" => ac = Some(value),
+                _ => {}
+            }
+        }
+        state.window = match (range.as_deref(), from, to) {
+            (Some("7d"), _, _) => Window::Last7d,
+            (Some("custom"), Some(from), Some(to)) => {
+                Window::custom(&from, &to).unwrap_or_default()
+            }
+            _ => Window::Last24h,
+        };
+        if let (Some(first_event_at), Some(dealership_id), Some(call_id)) = (at, ad, ac) {
+            state.after = Some(Cursor {
+                first_event_at,
+                dealership_id,
+                call_id,
+            });
+        }
+        state
+    }
+}
+
+pub fn parse_verdict(s: &str) -> Option<Verdict> {
+    Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+}
+
+const LIST_COLUMNS: &str =
+    "dealership_id,call_id,first_event_at,customer_phone,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
+// The export leaves the phone out: the list masks it in the browser, which a CSV
+// streamed straight from PostgREST cannot do.
+const CSV_COLUMNS: &str =
+    "dealership_id,call_id,first_event_at,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
+const ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
+
+/// A value inside a PostgREST logic tree (`or=(...)`), double-quoted so that `,.:()`
+/// in timestamps and call ids are not read as syntax.
+fn quote(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Percent-encodes everything but unreserved characters; spaces become `+`.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let digit = |c: u8| (c as char).to_digit(16);
+    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+}
+
+/// Reverses [`encode`]; malformed escapes are kept literally.
+pub fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                Some(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl From<&str> for ViewState {
+    fn from(query: &str) -> Self {
+        ViewState::parse(query)
+    }
+}
+
+impl std::fmt::Display for ViewState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_query_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the router does between writing and reading a URL: one percent-decode.
+    fn through_router(state: &ViewState) -> ViewState {
+        let written = state.to_query_string();
+        let b = written.as_bytes();
+        let mut decoded = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b
+                .get(i + 1..i + 3)
+                .filter(|_| b[i] == b'%')
+                .and_then(hex_byte)
+            {
+                Some(v) => {
+                    decoded.push(v);
+                    i += 3;
+                }
+                None => {
+                    decoded.push(b[i]);
+                    i += 1;
+                }
+            }
+        }
+        ViewState::parse(&String::from_utf8(decoded).unwrap())
+    }
+
+    fn sample() -> ViewState {
+        ViewState {
+            dealership: Some("toyota-braintree".into()),
+            window: Window::Last7d,
+            verdicts: vec![Verdict::Bad, Verdict::NeedsReview],
+            score_min: Some(10),
+            score_max: Some(80),
+            flags: vec![Flag::CustomerUpset],
+            review: vec!["open".into()],
+            search: Some("oil change & 50% off + \"tires\"".into()),
+            after: Some(Cursor {
+                first_event_at: "2026-11-20T10:00:00.123456+00:00".into(),
+                dealership_id: "toyota-braintree".into(),
+                call_id: "call,with(odd)chars".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_view_state_survives_the_round_trip_through_the_router() {
+        assert_eq!(through_router(&sample()), sample());
+    }
+
+    #[test]
+    fn the_default_view_has_an_empty_query_string() {
+        assert_eq!(ViewState::default().to_query_string(), "");
+        assert_eq!(ViewState::parse(""), ViewState::default());
+    }
+
+    #[test]
+    fn a_search_with_spaces_reads_naturally_in_the_url() {
+        let state = ViewState {
+            search: Some("oil change".into()),
+            ..Default::default()
+        };
+        assert_eq!(state.to_query_string(), "q=oil+change");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_ignored() {
+        let state = ViewState::parse(
+            "verdict=good,awful&smin=500&flags=nope,voicemail&review=open,bogus&zzz=1&d=all",
+        );
+        assert_eq!(state.verdicts, vec![Verdict::Good]);
+        assert_eq!(state.score_min, None);
+        assert_eq!(state.flags, vec![Flag::Voicemail]);
+        assert_eq!(state.review, vec!["open".to_string()]);
+        assert_eq!(state.dealership, None, "d=all means all my dealerships");
+    }
+
+    #[test]
+    fn a_custom_range_without_both_dates_falls_back_to_the_last_24_hours() {
+        assert_eq!(
+            ViewState::parse("range=custom&from=2026-11-01").window,
+            Window::Last24h
+        );
+        assert_eq!(
+            ViewState::parse("range=custom&from=2026-11-01&to=2026-11-03").window,
+            Window::Custom {
+                from: "2026-11-01".into(),
+                to: "2026-11-03".into()
+            }
+        );
+    }
+
+    #[test]
+    fn filters_become_postgrest_operators() {
+        let now = 1_795_000_000_000.0;
+        let q = sample().postgrest_filters(now);
+        let get = |k: &str| {
+            q.iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(get("dealership_id"), vec!["eq.toyota-braintree"]);
+        assert_eq!(get("verdict"), vec!["in.(bad,needs_review)"]);
+        assert_eq!(get("score"), vec!["gte.10", "lte.80"]);
+        assert_eq!(get("flags"), vec!["ov.{customer_upset}"]);
+        assert_eq!(get("review_status"), vec!["in.(open)"]);
+        assert_eq!(
+            get("transcript_search"),
+            vec!["wfts(english).oil change & 50% off + \"tires\""]
+        );
+        let times = get("first_event_at");
+        assert_eq!(times.len(), 2, "a lower and an upper bound: {times:?}");
+        assert!(
+            times[0].starts_with("gte.2026-") && times[1].starts_with("lt.2026-"),
+            "{times:?}"
+        );
+    }
+
+    #[test]
+    fn all_dealerships_leaves_the_dealership_to_row_level_security() {
+        let q = ViewState::default().postgrest_filters(1_795_000_000_000.0);
+        assert!(q.iter().all(|(k, _)| k != "dealership_id"), "{q:?}");
+    }
+
+    #[test]
+    fn the_list_query_pages_by_keyset_in_index_order() {
+        let q = sample().list_query(1_795_000_000_000.0);
+        let or = q
+            .iter()
+            .find(|(k, _)| k == "or")
+            .expect("a keyset condition")
+            .1
+            .clone();
+        assert_eq!(
+            or,
+            "(first_event_at.lt.\"2026-11-20T10:00:00.123456+00:00\",and(first_event_at.eq.\"2026-11-20T10:00:00.123456+00:00\",dealership_id.gt.\"toyota-braintree\"),and(first_event_at.eq.\"2026-11-20T10:00:00.123456+00:00\",dealership_id.eq.\"toyota-braintree\",call_id.gt.\"call,with(odd)chars\"))"
+        );
+        assert!(q.contains(&(
+            "first_event_at".into(),
+            "lte.2026-11-20T10:00:00.123456+00:00".into()
+        )));
+        assert!(q.contains(&(
+            "order".into(),
+            "first_event_at.desc,dealership_id.asc,call_id.asc".into()
+        )));
+        assert!(q.contains(&("limit".into(), (PAGE_SIZE + 1).to_string())));
+    }
+
+    #[test]
+    fn the_csv_export_keeps_the_filters_but_not_the_page_or_the_phone() {
+        let q = sample().csv_query(1_795_000_000_000.0);
+        assert!(q.iter().all(|(k, _)| k != "or"), "no cursor in the export");
+        assert!(q.contains(&("limit".into(), CSV_LIMIT.to_string())));
+        assert!(q.contains(&("verdict".into(), "in.(bad,needs_review)".into())));
+        let select = &q.iter().find(|(k, _)| k == "select").unwrap().1;
+        assert!(!select.contains("phone"), "{select}");
+    }
+
+    #[test]
+    fn changing_the_dealership_returns_to_the_first_page_and_keeps_filters() {
+        let next = sample().with_dealership(None);
+        assert_eq!(next.dealership, None);
+        assert_eq!(next.after, None);
+        assert_eq!(next.verdicts, sample().verdicts);
+    }
+
+    #[test]
+    fn decoding_keeps_malformed_escapes_literally() {
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("a%zzb"), "a%zzb");
+        assert_eq!(decode("caf%C3%A9+x"), "café x");
+    }
+}

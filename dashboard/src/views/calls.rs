@@ -1,0 +1,329 @@
+//! The call list: time window, filters and search (all in the URL), keyset
+//! pagination in index order, CSV export of the current filter, and keyboard
+//! navigation (j/k or arrows, Enter opens).
+
+use dioxus::prelude::*;
+use domain::analysis::{Flag, Verdict};
+
+use crate::api::data::CallRow;
+use crate::api::{use_api, ApiError};
+use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
+use crate::format::{analyzer_label, duration, humanize, mask_phone};
+use crate::platform;
+use crate::time::{day_from_ms, Window};
+use crate::urlstate::{Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
+use crate::views::shell::{use_dealerships, zone_of};
+use crate::Route;
+
+#[component]
+pub fn Calls(view: ViewState) -> Element {
+    let api = use_api();
+    let navigator = use_navigator();
+    let dealerships = use_dealerships();
+    // "Now" is fixed when the view changes, so the page does not shift while read.
+    let rows = use_resource(use_reactive!(|view| {
+        let api = api.clone();
+        async move { api.calls(&view, platform::now_ms()).await }
+    }));
+    let mut selected = use_signal(|| 0usize);
+    let mut export_state = use_signal(|| None::<Result<String, ApiError>>);
+
+    let go = move |next: ViewState| {
+        navigator.push(Route::Calls {
+            view: ViewState {
+                after: None,
+                ..next
+            },
+        });
+    };
+
+    let export = {
+        let api = use_api();
+        let view = view.clone();
+        move |_| {
+            let (api, view) = (api.clone(), view.clone());
+            async move {
+                export_state.set(Some(Ok("Preparing the CSV…".into())));
+                let result = api
+                    .calls_csv(&view, platform::now_ms())
+                    .await
+                    .and_then(|csv| {
+                        platform::download("calls.csv", "text/csv", &csv)
+                            .map(|_| "CSV downloaded.".to_string())
+                            .map_err(ApiError::Refused)
+                    });
+                export_state.set(Some(result));
+            }
+        }
+    };
+
+    let list = match &*rows.read() {
+        None => rsx! { Loading { what: "calls" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(rows)) if rows.is_empty() => rsx! {
+            Empty { message: if view.has_filters() || view.after.is_some() {
+                "No calls match these filters.".to_string()
+            } else {
+                format!("No calls in the {}.", view.window.label())
+            } }
+        },
+        Some(Ok(rows)) => {
+            let has_next = rows.len() > PAGE_SIZE;
+            let page: Vec<CallRow> = rows.iter().take(PAGE_SIZE).cloned().collect();
+            let next_view = page.last().map(|last| ViewState {
+                after: Some(Cursor {
+                    first_event_at: last.first_event_at.clone(),
+                    dealership_id: last.dealership_id.clone(),
+                    call_id: last.call_id.clone(),
+                }),
+                ..view.clone()
+            });
+            let open = {
+                let page = page.clone();
+                let view = view.clone();
+                move |i: usize| {
+                    if let Some(row) = page.get(i) {
+                        navigator.push(Route::CallDetail {
+                            dealership_id: row.dealership_id.clone(),
+                            call_id: row.call_id.clone(),
+                            view: view.clone(),
+                        });
+                    }
+                }
+            };
+            let count = page.len();
+            let show_dealership = view.dealership.is_none();
+            let zones = dealerships.read().clone();
+            rsx! {
+                div {
+                    class: "table-wrap",
+                    id: "call-list",
+                    tabindex: "0",
+                    "aria-label": "Calls. Use j and k or the arrow keys to move, Enter to open.",
+                    onkeydown: {
+                        let open = open.clone();
+                        move |e: KeyboardEvent| {
+                            let key = e.key();
+                            let current = selected();
+                            match key {
+                                Key::ArrowDown => { e.prevent_default(); selected.set((current + 1).min(count - 1)); }
+                                Key::ArrowUp => { e.prevent_default(); selected.set(current.saturating_sub(1)); }
+                                Key::Enter => open(current),
+                                Key::Character(c) if c == "j" => selected.set((current + 1).min(count - 1)),
+                                Key::Character(c) if c == "k" => selected.set(current.saturating_sub(1)),
+                                _ => {}
+                            }
+                        }
+                    },
+                    table { class: "calls",
+                        thead { tr {
+                            th { "Time" }
+                            if show_dealership { th { "Dealership" } }
+                            th { "Customer" } th { "Duration" } th { "Verdict" } th { "Score" }
+                            th { "Top reasons" } th { "Flags" } th { "Review" }
+                        } }
+                        tbody {
+                            for (i, row) in page.iter().enumerate() {
+                                tr {
+                                    key: "{row.dealership_id}/{row.call_id}",
+                                    class: if i == selected() { "call-row selected" } else { "call-row" },
+                                    "data-dealership": "{row.dealership_id}",
+                                    "data-call": "{row.call_id}",
+                                    "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
+                                    onclick: { let open = open.clone(); move |_| open(i) },
+                                    td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_of(&zones, &row.dealership_id), true)} }
+                                    if show_dealership { td { class: "dealer", "{row.dealership_id}" } }
+                                    td { class: "phone", {mask_phone(row.customer_phone.as_deref())} }
+                                    td { {duration(row.duration_sec)} }
+                                    td {
+                                        VerdictBadge { verdict: row.verdict.clone() }
+                                        if let Some(label) = analyzer_label(row.analysis_model.as_deref()) {
+                                            span { class: "analyzer", title: "Judged by the offline rules, not the LLM", "{label}" }
+                                        }
+                                    }
+                                    td { {row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
+                                    td { class: "reasons", {row.reasons.iter().take(2).map(|r| humanize(r)).collect::<Vec<_>>().join("; ")} }
+                                    td { class: "flag-cell",
+                                        for f in row.flags.iter() { span { class: "flag", "{humanize(f)}" } }
+                                    }
+                                    td { {row.review_status.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
+                                }
+                            }
+                        }
+                    }
+                }
+                div { class: "pager",
+                    span { class: "muted", "Showing {count} calls" }
+                    if view.after.is_some() {
+                        Link { to: Route::Calls { view: ViewState { after: None, ..view.clone() } }, "First page" }
+                    }
+                    if has_next {
+                        if let Some(next_view) = next_view {
+                            Link { id: "next-page", to: Route::Calls { view: next_view }, "Older calls →" }
+                        }
+                    }
+                }
+            }
+        }
+    };
+
+    rsx! {
+        h1 { "Calls" }
+        // Keyed by the URL state, so inputs show the URL's values after back/forward.
+        div { Filters { key: "{view}", view: view.clone(), on_change: go } }
+        div { class: "actions",
+            button { id: "export-csv", onclick: export, "Export CSV" }
+            match export_state() {
+                Some(Ok(msg)) => rsx! { span { class: "muted", "{msg}" } },
+                Some(Err(e)) => rsx! { span { class: "error", "{e}" } },
+                None => rsx! {},
+            }
+        }
+        {list}
+    }
+}
+
+#[component]
+fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
+    let mut search = use_signal(|| view.search.clone().unwrap_or_default());
+    let now = platform::now_ms();
+    let (from_initial, to_initial) = match &view.window {
+        Window::Custom { from, to } => (from.clone(), to.clone()),
+        _ => (day_from_ms(now - 7.0 * 86_400_000.0), day_from_ms(now)),
+    };
+    let mut from = use_signal(|| from_initial);
+    let mut to = use_signal(|| to_initial);
+    let mut custom_open = use_signal(|| matches!(view.window, Window::Custom { .. }));
+    let mut range_error = use_signal(|| None::<&'static str>);
+
+    let window_button = |label: &'static str, id: &'static str, window: Window| {
+        let active = view.window == window;
+        let view = view.clone();
+        rsx! {
+            button { id: "{id}", class: if active { "chip active" } else { "chip" }, "aria-pressed": "{active}",
+                onclick: move |_| { custom_open.set(false); on_change.call(ViewState { window: window.clone(), ..view.clone() }) },
+                "{label}" }
+        }
+    };
+
+    let toggle_verdict = |v: Verdict| {
+        let view = view.clone();
+        move |_| {
+            let mut next = view.clone();
+            if let Some(pos) = next.verdicts.iter().position(|x| *x == v) {
+                next.verdicts.remove(pos);
+            } else {
+                next.verdicts.push(v);
+            }
+            on_change.call(next)
+        }
+    };
+    let toggle_flag = |f: Flag| {
+        let view = view.clone();
+        move |_| {
+            let mut next = view.clone();
+            if let Some(pos) = next.flags.iter().position(|x| *x == f) {
+                next.flags.remove(pos);
+            } else {
+                next.flags.push(f);
+            }
+            on_change.call(next)
+        }
+    };
+    let toggle_review = |s: &'static str| {
+        let view = view.clone();
+        move |_| {
+            let mut next = view.clone();
+            if let Some(pos) = next.review.iter().position(|x| x == s) {
+                next.review.remove(pos);
+            } else {
+                next.review.push(s.to_string());
+            }
+            on_change.call(next)
+        }
+    };
+    let score_input = |is_min: bool| {
+        let view = view.clone();
+        move |e: FormEvent| {
+            let value = e.value().trim().parse::<u8>().ok().filter(|v| *v <= 100);
+            let mut next = view.clone();
+            if is_min {
+                next.score_min = value;
+            } else {
+                next.score_max = value;
+            }
+            on_change.call(next)
+        }
+    };
+
+    rsx! {
+        div { class: "filters",
+            div { class: "row",
+                span { class: "label", "When" }
+                {window_button("Last 24 h", "range-24h", Window::Last24h)}
+                {window_button("Last 7 days", "range-7d", Window::Last7d)}
+                button { id: "range-custom", class: if custom_open() { "chip active" } else { "chip" },
+                    onclick: move |_| custom_open.set(true), "Custom…" }
+                if custom_open() {
+                    input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
+                    input { r#type: "date", "aria-label": "To (UTC)", value: "{to}", oninput: move |e| to.set(e.value()) }
+                    button { class: "chip", onclick: {
+                        let view = view.clone();
+                        move |_| match Window::custom(&from(), &to()) {
+                            Some(window) => { range_error.set(None); on_change.call(ViewState { window, ..view.clone() }) }
+                            None => range_error.set(Some("Pick a start date on or before the end date.")),
+                        }
+                    }, "Apply" }
+                    if let Some(msg) = range_error() { span { class: "error", "{msg}" } }
+                }
+            }
+            div { class: "row",
+                span { class: "label", "Verdict" }
+                for v in Verdict::ALL {
+                    button { id: "verdict-{v.as_str()}", class: if view.verdicts.contains(&v) { "chip active" } else { "chip" },
+                        "aria-pressed": "{view.verdicts.contains(&v)}", onclick: toggle_verdict(v), {humanize(v.as_str())} }
+                }
+                span { class: "label", "Score" }
+                input { id: "score-min", class: "score", r#type: "number", min: "0", max: "100", placeholder: "min",
+                    value: view.score_min.map(|v| v.to_string()).unwrap_or_default(), onchange: score_input(true) }
+                input { id: "score-max", class: "score", r#type: "number", min: "0", max: "100", placeholder: "max",
+                    value: view.score_max.map(|v| v.to_string()).unwrap_or_default(), onchange: score_input(false) }
+            }
+            div { class: "row",
+                span { class: "label", "Flags" }
+                for f in Flag::ALL {
+                    button { class: if view.flags.contains(&f) { "chip active" } else { "chip" },
+                        "aria-pressed": "{view.flags.contains(&f)}", onclick: toggle_flag(f), {humanize(f.as_str())} }
+                }
+            }
+            div { class: "row",
+                span { class: "label", "Review" }
+                for s in REVIEW_STATUSES {
+                    button { class: if view.review.iter().any(|x| x == s) { "chip active" } else { "chip" },
+                        "aria-pressed": "{view.review.iter().any(|x| x == s)}", onclick: toggle_review(s), {humanize(s)} }
+                }
+            }
+            form { class: "row search",
+                onsubmit: {
+                    let view = view.clone();
+                    move |e: FormEvent| {
+                        e.prevent_default();
+                        let q = search().trim().to_string();
+                        on_change.call(ViewState { search: (!q.is_empty()).then_some(q), ..view.clone() })
+                    }
+                },
+                input { id: "search", r#type: "search", placeholder: "Search transcripts (words, \"phrases\", -exclude)",
+                    value: "{search}", oninput: move |e| search.set(e.value()) }
+                button { r#type: "submit", "Search" }
+                if view.has_filters() {
+                    button { r#type: "button", id: "clear-filters", class: "link",
+                        onclick: {
+                            let view = view.clone();
+                            move |_| { search.set(String::new()); on_change.call(view.scope_only()) }
+                        },
+                        "Clear filters" }
+                }
+            }
+        }
+    }
+}

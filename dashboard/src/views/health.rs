@@ -1,0 +1,109 @@
+//! Dealership health, the first screen: "are our AI calls going well?" for the last
+//! 24 hours and the last 7 days, aggregated by `rpc/dealership_health`.
+
+use dioxus::prelude::*;
+
+use crate::api::use_api;
+use crate::components::{ErrorNote, Loading, TrendChart};
+use crate::format::{humanize, percent};
+use crate::urlstate::ViewState;
+use crate::Route;
+
+#[component]
+pub fn Health(view: ViewState) -> Element {
+    rsx! {
+        h1 { "Dealership health" }
+        div { class: "health-grid",
+            HealthPanel { dealership: view.dealership.clone(), hours: 24 }
+            HealthPanel { dealership: view.dealership.clone(), hours: 168 }
+        }
+    }
+}
+
+#[component]
+fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
+    let api = use_api();
+    let report = use_resource(use_reactive!(|dealership, hours| {
+        let api = api.clone();
+        async move { api.health(dealership.as_deref(), hours).await }
+    }));
+    let title = if hours <= 24 {
+        "Last 24 hours"
+    } else {
+        "Last 7 days"
+    };
+    let window = if hours <= 24 {
+        crate::time::Window::Last24h
+    } else {
+        crate::time::Window::Last7d
+    };
+    let list_view = ViewState {
+        dealership: dealership.clone(),
+        window,
+        ..ViewState::default()
+    };
+    let review_view = ViewState {
+        review: vec!["open".into()],
+        ..list_view.clone()
+    };
+
+    let body = match &*report.read() {
+        None => rsx! { Loading { what: "the summary" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(r)) => {
+            let (good, needs, bad) = r.current.shares();
+            let avg = r
+                .current
+                .avg_score
+                .map(|s| format!("{s:.0}"))
+                .unwrap_or_else(|| "–".into());
+            let changes: Vec<String> = [
+                Some(r.volume_change()),
+                r.good_share_change(),
+                r.score_change(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let flags = r.top_flags_text();
+            rsx! {
+                p { class: "headline", "{r.headline()}" }
+                dl { class: "stats",
+                    div { dt { "Calls" } dd { class: "calls-count", "{r.current.calls}" } }
+                    div { dt { "Good" } dd { class: "good", "{percent(good)}" } }
+                    div { dt { "Needs review" } dd { class: "needs_review", "{percent(needs)}" } }
+                    div { dt { "Bad" } dd { class: "bad", "{percent(bad)}" } }
+                    div { dt { "Average score" } dd { "{avg}" } }
+                    div { dt { "Waiting for review" }
+                        dd { Link { to: Route::Calls { view: review_view.clone() }, "{r.waiting_for_review}" } }
+                    }
+                }
+                p { class: "changes", {changes.join(" · ")} }
+                if r.current.unanalyzed > 0 {
+                    p { class: "muted", "{r.current.unanalyzed} still being analyzed." }
+                }
+                h3 { "Top flags" }
+                if flags.is_empty() {
+                    p { class: "muted", "No flags raised." }
+                } else {
+                    ul { class: "flags", for f in flags { li { "{f}" } } }
+                }
+                h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
+                TrendChart { trend: r.trend.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
+                div { class: "legend",
+                    for v in ["good", "needs_review", "bad"] {
+                        span { class: "key seg-{v}", "{humanize(v)}" }
+                    }
+                }
+            }
+        }
+    };
+
+    rsx! {
+        section { class: "panel health", "data-hours": "{hours}",
+            h2 { "{title}" }
+            {body}
+            Link { to: Route::Calls { view: list_view.clone() }, class: "more", "See these calls" }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Headless Chromium for the browser tests: starts its own chromedriver on a free
+//! port with a throwaway profile, and offers waits that poll with a generous
+//! deadline instead of sleeping, plus screenshots into `E2E_ARTIFACTS`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// How long a wait may take before the test fails (the stack may be busy judging).
+pub const WAIT: Duration = Duration::from_secs(45);
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(env_key: &str, default: &str) -> String {
+    std::env::var(env_key).unwrap_or_else(|_| default.to_string())
+}
+
+impl Browser {
+    /// Starts chromedriver and a 1280 px wide headless Chromium.
+    pub async fn start(name: &str) -> Browser {
+        let profile =
+            std::env::temp_dir().join(format!("e2e-chromium-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(profile.join("xdg-config")).unwrap();
+        std::fs::create_dir_all(profile.join("xdg-cache")).unwrap();
+        let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            // Chromium writes there even with --user-data-dir.
+            .env("XDG_CONFIG_HOME", profile.join("xdg-config"))
+            .env("XDG_CACHE_HOME", profile.join("xdg-cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("could not start {chromedriver} (set CHROMEDRIVER to its path): {e}")
+            });
+        let browser_profile = profile.join("user-data");
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": tool("CHROMIUM", "/usr/bin/chromium"),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", browser_profile.display()),
+                ]
+            }
+        });
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + WAIT;
+        let mut driver = driver;
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(capabilities.clone())
+                    .connect(&url)
+                    .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => {
+                    let _ = driver.kill();
+                    panic!("chromedriver on port {port} did not start a Chromium session: {e}");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        };
+        Browser {
+            client,
+            driver,
+            profile,
+        }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The first element matching `css`, once it exists.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                return element;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("timeout-{}", sanitize(css))).await;
+                panic!("timed out waiting for `{css}` (screenshot saved)");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Polls `check` (which reads the page) until it returns Some.
+    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("timeout-{}", sanitize(what)))
+                    .await;
+                panic!("timed out waiting for {what} (screenshot saved)");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Text of every element matching `css` (empty when none).
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            out.push(element.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// The values of `attribute` on every element matching `css`.
+    pub async fn attributes(&self, css: &str, attribute: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            out.push(
+                element
+                    .attr(attribute)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            );
+        }
+        out
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) {
+        self.wait_for("#email")
+            .await
+            .send_keys(email)
+            .await
+            .unwrap();
+        self.wait_for("#password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.wait_for("#sign-in").await.click().await.unwrap();
+        self.wait_for("#sign-out").await;
+    }
+
+    /// Saves a PNG of the page as `<E2E_ARTIFACTS>/<name>.png` (best effort).
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(
+            std::env::var("E2E_ARTIFACTS").unwrap_or_else(|_| "target/e2e-artifacts".into()),
+        );
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Drop for Browser {
+    /// A failed test never reaches `close`: still stop chromedriver (Chromium exits with it).
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}

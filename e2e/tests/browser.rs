@@ -1,0 +1,291 @@
+//! The dashboard in headless Chromium against the running stack: sign-in and tenant
+//! isolation as the north CSM, the verdict filter, a call's detail page, and
+//! sign-out. Calls are created through the signed webhook and judged by the worker.
+
+use std::time::Duration;
+
+use e2e::browser::Browser;
+use e2e::{env, eventually, post_event, rest, sign_in};
+use serde_json::{json, Value};
+
+const NORTH: [&str; 2] = ["toyota-braintree", "honda-quincy"];
+const SOUTH: [&str; 2] = ["ford-weymouth", "nissan-plymouth"];
+
+const UPSET: &str = "Agent: Thanks for calling, how can I help?\nUser: This is the third time I call, I want to talk to a manager. This is ridiculous.\nAgent: Let me transfer you.\nAgent: I'm sorry, nobody is available right now.";
+const BOOKED: &str = "Agent: Honda of Quincy service, how can I help?\nUser: I need an oil change on Thursday.\nAgent: You are booked for Thursday at 9:30 AM. See you then!\nUser: Great, thanks.";
+
+/// The calls every test uses, one id per test process (each test posts them; repeats
+/// are answered as duplicates), judged before the browser opens.
+struct Calls {
+    north_upset: String,
+    north_booked: String,
+    south: Vec<String>,
+}
+
+async fn post(dealership: &str, call_id: &str, transcript: &str) {
+    let (status, body) = post_event(&json!({
+        "event_id": format!("evt_{call_id}"),
+        "dealership_id": dealership,
+        "call_id": call_id,
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "transcript": transcript,
+        "customer": {"phone": "+16175550123", "name": "Browser Test"}
+    }))
+    .await;
+    assert_eq!(status, 200, "the webhook accepts {call_id}: {body}");
+}
+
+async fn verdicts(token: &str, ids: &[&str]) -> Option<Vec<Value>> {
+    let rows = rest(
+        token,
+        &format!(
+            "calls?call_id=in.({})&select=call_id,verdict",
+            ids.join(",")
+        ),
+    )
+    .await;
+    let rows = rows.as_array()?.clone();
+    (rows.len() == ids.len() && rows.iter().all(|r| !r["verdict"].is_null())).then_some(rows)
+}
+
+async fn ensure_calls() -> Calls {
+    let run = std::process::id();
+    let calls = Calls {
+        north_upset: format!("browser_{run}_north_upset"),
+        north_booked: format!("browser_{run}_north_booked"),
+        south: SOUTH.iter().map(|d| format!("browser_{run}_{d}")).collect(),
+    };
+    post(NORTH[0], &calls.north_upset, UPSET).await;
+    post(NORTH[1], &calls.north_booked, BOOKED).await;
+    for (d, id) in SOUTH.iter().zip(&calls.south) {
+        post(d, id, BOOKED).await;
+    }
+    let north = sign_in("csm.north@demo.test").await;
+    let ids = [calls.north_upset.as_str(), calls.north_booked.as_str()];
+    let rows = eventually(
+        "the worker's verdicts on the north calls",
+        Duration::from_secs(90),
+        || {
+            let north = north.clone();
+            async move { verdicts(&north, &ids).await }
+        },
+    )
+    .await;
+    let upset = rows
+        .iter()
+        .find(|r| r["call_id"] == calls.north_upset.as_str())
+        .unwrap();
+    assert_ne!(
+        upset["verdict"], "good",
+        "precondition: the upset call is not judged good: {rows:?}"
+    );
+    let south = sign_in("csm.south@demo.test").await;
+    let south_ids: Vec<&str> = calls.south.iter().map(String::as_str).collect();
+    eventually("the south calls", Duration::from_secs(90), || {
+        let (south, ids) = (south.clone(), south_ids.clone());
+        async move { verdicts(&south, &ids).await }
+    })
+    .await;
+    calls
+}
+
+async fn signed_in_as_north(name: &str) -> Browser {
+    let browser = Browser::start(name).await;
+    browser.goto(&env("DASHBOARD_URL")).await;
+    browser
+        .sign_in("csm.north@demo.test", &env("DEMO_PASSWORD"))
+        .await;
+    browser
+}
+
+/// Rows of the call list as (dealership, call id, verdict).
+async fn rows(browser: &Browser) -> Vec<(String, String, String)> {
+    let dealers = browser.attributes("tr.call-row", "data-dealership").await;
+    let calls = browser.attributes("tr.call-row", "data-call").await;
+    let verdicts = browser.attributes("tr.call-row", "data-verdict").await;
+    dealers
+        .into_iter()
+        .zip(calls)
+        .zip(verdicts)
+        .map(|((d, c), v)| (d, c, v))
+        .collect()
+}
+
+async fn open_calls_until_visible(browser: &Browser, call_id: &str) {
+    browser
+        .goto(&format!("{}/calls", env("DASHBOARD_URL")))
+        .await;
+    browser
+        .until(&format!("call {call_id} in the list"), || async {
+            rows(browser)
+                .await
+                .iter()
+                .any(|(_, c, _)| c == call_id)
+                .then_some(())
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_north_csm_signs_in_and_sees_braintree_and_quincy_but_never_weymouth_or_plymouth() {
+    let calls = ensure_calls().await;
+    let browser = signed_in_as_north("isolation").await;
+
+    let name = browser.wait_for("#user-name").await.text().await.unwrap();
+    assert_eq!(name, "Nora North", "the header shows the user's name");
+    let role = browser.wait_for("#user-role").await.text().await.unwrap();
+    assert_eq!(role, "Csm", "the header shows the role");
+    let header = browser
+        .until("the header's dealerships", || async {
+            let text = browser.texts("#user-dealerships").await.join("");
+            (!text.is_empty()).then_some(text)
+        })
+        .await;
+    assert!(
+        header.contains("Toyota of Braintree") && header.contains("Honda of Quincy"),
+        "{header}"
+    );
+    assert!(
+        !header.contains("Weymouth") && !header.contains("Plymouth"),
+        "{header}"
+    );
+    let options = browser
+        .attributes("#dealership-select option", "value")
+        .await;
+    assert_eq!(
+        options,
+        vec!["all", "honda-quincy", "toyota-braintree"],
+        "the selector lists only visible dealerships"
+    );
+
+    browser.wait_for(".panel.health .headline").await;
+    browser.screenshot("isolation-health").await;
+
+    open_calls_until_visible(&browser, &calls.north_booked).await;
+    let listed = rows(&browser).await;
+    assert!(
+        listed.iter().any(|(_, c, _)| *c == calls.north_upset),
+        "both north calls are listed: {listed:?}"
+    );
+    for (dealership, call, _) in &listed {
+        assert!(
+            NORTH.contains(&dealership.as_str()),
+            "{call} of {dealership} is not a north dealership's"
+        );
+        assert!(
+            !calls.south.contains(call),
+            "a south call leaked into the list: {call}"
+        );
+    }
+    let phones = browser.texts("tr.call-row td.phone").await;
+    assert!(
+        phones.iter().all(|p| !p.contains("555")),
+        "phones are masked except the last 4 digits: {phones:?}"
+    );
+    browser.screenshot("isolation-calls").await;
+
+    // Asking for a south dealership by URL shows nothing: RLS, not the UI, decides.
+    browser
+        .goto(&format!("{}/calls?d=ford-weymouth", env("DASHBOARD_URL")))
+        .await;
+    browser.wait_for(".state.empty").await;
+    assert!(
+        rows(&browser).await.is_empty(),
+        "no south rows even when asked for by URL"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_verdict_filter_changes_the_list_and_is_kept_in_the_url() {
+    let calls = ensure_calls().await;
+    let browser = signed_in_as_north("filter").await;
+    open_calls_until_visible(&browser, &calls.north_upset).await;
+    browser.screenshot("filter-before").await;
+
+    browser
+        .wait_for("#verdict-good")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let filtered = browser
+        .until("the list without the upset call", || async {
+            let url = browser.client.current_url().await.ok()?;
+            let listed = rows(&browser).await;
+            (url.as_str().contains("verdict=good")
+                && !listed.iter().any(|(_, c, _)| *c == calls.north_upset))
+            .then_some(listed)
+        })
+        .await;
+    assert!(
+        filtered.iter().all(|(_, _, v)| v == "good"),
+        "only good calls remain: {filtered:?}"
+    );
+    browser.screenshot("filter-good").await;
+
+    // The filter survives a reload, since it lives in the URL.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("#verdict-good.active").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn opening_a_call_shows_the_transcript_the_analysis_json_and_the_disabled_chat_button() {
+    let calls = ensure_calls().await;
+    let browser = signed_in_as_north("detail").await;
+    open_calls_until_visible(&browser, &calls.north_upset).await;
+
+    let row = browser
+        .wait_for(&format!("tr.call-row[data-call='{}']", calls.north_upset))
+        .await;
+    row.click().await.unwrap();
+
+    let transcript = browser
+        .until("the transcript", || async {
+            let text = browser.texts("#transcript").await.join("");
+            text.contains("talk to a manager").then_some(text)
+        })
+        .await;
+    assert!(transcript.contains("nobody is available"), "{transcript}");
+    let analysis = browser
+        .wait_for("#analysis-json")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let parsed: Value = serde_json::from_str(&analysis).expect("the analysis is shown as JSON");
+    assert!(
+        parsed["verdict"].is_string() && parsed["flags"].is_array(),
+        "{analysis}"
+    );
+    let chat = browser.wait_for("#chat-send").await;
+    assert_eq!(
+        chat.text().await.unwrap(),
+        "Send message to customer (future)"
+    );
+    assert!(
+        !chat.is_enabled().await.unwrap(),
+        "the chat button is disabled"
+    );
+    browser.screenshot("detail").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_session_survives_a_reload_and_signing_out_returns_to_login() {
+    let browser = signed_in_as_north("signout").await;
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("#sign-out").await;
+
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("#login-form").await;
+    browser.screenshot("signed-out").await;
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("#login-form").await;
+    assert!(
+        browser.texts("#sign-out").await.is_empty(),
+        "still signed out after a reload"
+    );
+    browser.close().await;
+}
