@@ -1,8 +1,8 @@
 //! `cargo xtask test`: every suite, against a throwaway stack on free ports in a
 //! temporary folder (so it runs beside `up`), ending with one summary line.
 //!
-//! Stages: lint (fmt, clippy), unit + integration (`cargo test`, with a template
-//! database every test clones), pgTAP (`pg_prove`), end-to-end and browser tests
+//! Stages: lint (fmt, clippy), docs in sync with the tests that run their SQL,
+//! unit + integration (`cargo test`, with a template database every test clones), pgTAP (`pg_prove`), end-to-end and browser tests
 //! (`cargo test -p e2e` against the full running stack).
 
 use anyhow::{bail, Context, Result};
@@ -68,6 +68,8 @@ pub fn run() -> Result<()> {
         "cargo clippy -D warnings",
     )?;
     summary.push("lint ok".into());
+    let synced = docs_in_sync(&root)?;
+    summary.push(format!("docs {synced} sync checks"));
 
     stack::build_services()?;
     let built_site = dashboard::build()?;
@@ -147,6 +149,41 @@ pub fn run() -> Result<()> {
         summary.join(" · ")
     );
     Ok(())
+}
+
+/// Runs every ```sh block in docs/*.md that starts with `diff <(`: each compares the
+/// SQL a page shows with the test that runs it, and must print nothing.
+fn docs_in_sync(root: &Path) -> Result<usize> {
+    let mut checks = 0;
+    for entry in std::fs::read_dir(root.join("docs"))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        for block in text.split("```sh\n").skip(1) {
+            let Some(script) = block.split("\n```").next() else {
+                continue;
+            };
+            if !script.starts_with("diff <(") {
+                continue;
+            }
+            let out = Command::new("bash")
+                .args(["-c", script])
+                .current_dir(root)
+                .output()?;
+            if !out.status.success() || !out.stdout.is_empty() {
+                bail!(
+                    "{} shows SQL that differs from the test that runs it:\n{}{}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            checks += 1;
+        }
+    }
+    Ok(checks)
 }
 
 /// Runs `cargo test`, streaming its output and adding up its result lines.
