@@ -4,7 +4,8 @@
 //! references it), insert the event (`on conflict do nothing` — the unique
 //! `event_id` decides duplicates, even concurrent ones), then either record the
 //! unresolved dealership or upsert the call monotonically and enqueue analysis
-//! when the stored transcript changed. The enqueue trigger's `pg_notify` is
+//! when the stored transcript changed (or was stored by events that are never
+//! judged and has no job yet). The enqueue trigger's `pg_notify` is
 //! delivered on commit, so the worker never wakes for an event that was rolled back.
 
 use chrono::{DateTime, Utc};
@@ -62,9 +63,20 @@ pub async fn store_event(
             // transaction alone.
             let before = lock_call_transcript(&mut tx, id, &event.call_id).await?;
             let after = upsert_call(&mut tx, id, event).await?;
-            let changed = after.is_some() && after != before;
-            let job_id = match (&after, changed && event.has_judgeable_transcript()) {
-                (Some(sha), true) => enqueue_analysis(&mut tx, id, event, sha).await?,
+            let job_id = match after {
+                Some(sha) if event.has_judgeable_transcript() => {
+                    // A transcript is judged when it is new to the call, or when it
+                    // only arrived with events that are never judged (Retell's last
+                    // `transcript_updated` often carries the final transcript, and
+                    // `call_ended` then changes nothing).
+                    if before.as_deref() != Some(sha.as_str())
+                        || !transcript_queued(&mut tx, id, &event.call_id, &sha).await?
+                    {
+                        enqueue_analysis(&mut tx, id, event, &sha).await?
+                    } else {
+                        None
+                    }
+                }
                 _ => None,
             };
             (job_id, false)
@@ -271,6 +283,27 @@ async fn upsert_call(
     .fetch_one(conn)
     .await?;
     Ok(row.transcript_sha256)
+}
+
+/// Whether an analysis job was ever queued for this transcript of the call.
+#[tracing::instrument(skip_all)]
+async fn transcript_queued(
+    conn: &mut PgConnection,
+    dealership_id: &str,
+    call_id: &str,
+    transcript_sha256: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select exists (
+               select 1 from public.analysis_jobs
+               where dealership_id = $1 and call_id = $2 and transcript_sha256 = $3
+           ) as "exists!""#,
+        dealership_id,
+        call_id,
+        transcript_sha256,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Enqueues analysis unless the call already has a pending job (which will read

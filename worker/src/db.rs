@@ -4,8 +4,11 @@
 //! The queue protocol (see the comment on `public.analysis_jobs`): a job is
 //! claimed with `FOR UPDATE SKIP LOCKED` inside one short statement that also
 //! sets a lease, so no row lock is held during the LLM call. Every later write
-//! to the job is conditional on `locked_by` still being this worker: a worker
-//! whose lease expired and was taken over cannot clobber the new owner.
+//! to the job is conditional on the lease still being this claim's (`locked_by`
+//! and `attempts`, which every claim increments): a worker whose lease expired
+//! and was taken over cannot clobber the new owner, even when the new owner
+//! has the same `WORKER_ID` (another task of the same process, or a second
+//! process configured with the same id).
 
 use std::time::Duration;
 
@@ -68,16 +71,18 @@ pub async fn extend_lease(
     pool: &PgPool,
     job_id: i64,
     worker_id: &str,
+    attempt: i32,
     lease: Duration,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"
         update public.analysis_jobs
-           set locked_until = now() + make_interval(secs => $3), updated_at = now()
-         where id = $1 and locked_by = $2 and status = 'running'
+           set locked_until = now() + make_interval(secs => $4), updated_at = now()
+         where id = $1 and locked_by = $2 and attempts = $3 and status = 'running'
         "#,
         job_id,
         worker_id,
+        attempt,
         lease.as_secs_f64(),
     )
     .execute(pool)
@@ -185,6 +190,7 @@ pub async fn finish_job(
     conn: &mut PgConnection,
     job_id: i64,
     worker_id: &str,
+    attempt: i32,
     failed: bool,
     last_error: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
@@ -192,15 +198,16 @@ pub async fn finish_job(
     let done = sqlx::query!(
         r#"
         update public.analysis_jobs
-           set status = ($3::text)::public.job_status,
+           set status = ($4::text)::public.job_status,
                finished_at = now(),
                locked_until = null,
-               last_error = $4,
+               last_error = $5,
                updated_at = now()
-         where id = $1 and locked_by = $2 and status = 'running'
+         where id = $1 and locked_by = $2 and attempts = $3 and status = 'running'
         "#,
         job_id,
         worker_id,
+        attempt,
         status,
         last_error,
     )
@@ -215,6 +222,7 @@ pub async fn requeue_job(
     pool: &PgPool,
     job_id: i64,
     worker_id: &str,
+    attempt: i32,
     delay: Duration,
     last_error: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -222,15 +230,16 @@ pub async fn requeue_job(
         r#"
         update public.analysis_jobs
            set status = 'queued',
-               run_at = now() + make_interval(secs => $3),
+               run_at = now() + make_interval(secs => $4),
                locked_by = null,
                locked_until = null,
-               last_error = $4,
+               last_error = $5,
                updated_at = now()
-         where id = $1 and locked_by = $2 and status = 'running'
+         where id = $1 and locked_by = $2 and attempts = $3 and status = 'running'
         "#,
         job_id,
         worker_id,
+        attempt,
         delay.as_secs_f64(),
         last_error,
     )

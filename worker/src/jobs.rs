@@ -173,7 +173,7 @@ async fn process(
         return fail(pool, analyzer, cfg, job, &call, &error).await;
     }
 
-    let Some(result) = with_lease(pool, cfg, job.id, analyzer.analyze(&call)).await else {
+    let Some(result) = with_lease(pool, cfg, job, analyzer.analyze(&call)).await else {
         tracing::warn!("lease lost while analyzing; another worker owns the job now");
         return Ok(OutcomeKind::LeaseLost);
     };
@@ -181,7 +181,16 @@ async fn process(
         Ok(out) => store_success(pool, cfg, job, &call, &out).await,
         Err(e) if e.is_retryable() && job.attempts < cfg.max_attempts => {
             let delay = backoff(cfg, job.attempts, e.retry_after);
-            if !db::requeue_job(pool, job.id, &cfg.worker_id, delay, &e.message).await? {
+            if !db::requeue_job(
+                pool,
+                job.id,
+                &cfg.worker_id,
+                job.attempts,
+                delay,
+                &e.message,
+            )
+            .await?
+            {
                 return Ok(OutcomeKind::LeaseLost);
             }
             tracing::warn!(
@@ -204,7 +213,7 @@ async fn process(
 async fn with_lease<F: Future>(
     pool: &PgPool,
     cfg: &JobSettings,
-    job_id: i64,
+    job: &ClaimedJob,
     fut: F,
 ) -> Option<F::Output> {
     tokio::pin!(fut);
@@ -213,7 +222,7 @@ async fn with_lease<F: Future>(
     loop {
         tokio::select! {
             out = &mut fut => return Some(out),
-            _ = tick.tick() => match db::extend_lease(pool, job_id, &cfg.worker_id, cfg.lease).await {
+            _ = tick.tick() => match db::extend_lease(pool, job.id, &cfg.worker_id, job.attempts, cfg.lease).await {
                 Ok(true) => {}
                 Ok(false) => return None,
                 // A blip is not a lost lease: keep working, the next tick retries.
@@ -234,7 +243,16 @@ async fn skip(
         SkipReason::NoTranscript => "skipped: the call has no transcript",
     };
     let mut conn = pool.acquire().await?;
-    if !db::finish_job(&mut conn, job.id, &cfg.worker_id, false, Some(note)).await? {
+    if !db::finish_job(
+        &mut conn,
+        job.id,
+        &cfg.worker_id,
+        job.attempts,
+        false,
+        Some(note),
+    )
+    .await?
+    {
         return Ok(OutcomeKind::LeaseLost);
     }
     Ok(OutcomeKind::Skipped { why })
@@ -250,7 +268,7 @@ async fn store_success(
     let mut tx = pool.begin().await?;
     // The job is finished first: if the lease is gone, nothing else is written
     // and the new owner's analysis is the only one.
-    if !db::finish_job(&mut tx, job.id, &cfg.worker_id, false, None).await? {
+    if !db::finish_job(&mut tx, job.id, &cfg.worker_id, job.attempts, false, None).await? {
         tx.rollback().await?;
         tracing::warn!("lease lost before the analysis could be stored; discarded");
         return Ok(OutcomeKind::LeaseLost);
@@ -311,7 +329,16 @@ async fn fail(
     e: &AnalyzeError,
 ) -> Result<OutcomeKind, WorkerError> {
     let mut tx = pool.begin().await?;
-    if !db::finish_job(&mut tx, job.id, &cfg.worker_id, true, Some(&e.message)).await? {
+    if !db::finish_job(
+        &mut tx,
+        job.id,
+        &cfg.worker_id,
+        job.attempts,
+        true,
+        Some(&e.message),
+    )
+    .await?
+    {
         tx.rollback().await?;
         return Ok(OutcomeKind::LeaseLost);
     }

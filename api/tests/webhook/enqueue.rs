@@ -74,6 +74,29 @@ async fn call_analyzed_with_the_same_transcript_enqueues_no_second_job() {
 }
 
 #[tokio::test]
+async fn call_ended_enqueues_a_job_when_a_transcript_update_already_stored_its_transcript() {
+    let app = spawn_app().await;
+    // Retell's last `transcript_updated` can carry the final transcript, so the
+    // call row already holds it when `call_ended` arrives; the call must still be judged.
+    let ended: serde_json::Value = serde_json::from_str(ENDED).unwrap();
+    let update = json!({"event": "transcript_updated", "call": {
+        "call_id": FIXTURE_CALL_ID, "call_status": "ongoing",
+        "metadata": {"dealership_id": "ford-weymouth"},
+        "transcript": ended["call"]["transcript"]
+    }});
+    app.deliver(update.to_string()).await;
+    assert!(app.jobs_for(FIXTURE_CALL_ID).await.is_empty());
+
+    app.deliver(ENDED).await;
+    let jobs = app.jobs_for(FIXTURE_CALL_ID).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].transcript_sha256,
+        Some(sha256_hex(ended["call"]["transcript"].as_str().unwrap()))
+    );
+}
+
+#[tokio::test]
 async fn a_changed_transcript_while_a_job_is_pending_adds_no_second_job() {
     let app = spawn_app().await;
     app.deliver(normalized("evt_j1", "2025-12-17T14:00:00Z", "Agent: v1"))

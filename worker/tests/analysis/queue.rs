@@ -195,11 +195,16 @@ async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_
 
     // If the dead worker comes back to life, it cannot clobber the result.
     let mut conn = db.pool.acquire().await.unwrap();
-    assert!(
-        !db::finish_job(&mut conn, job, "dead-worker", true, Some("late"))
-            .await
-            .unwrap()
-    );
+    assert!(!db::finish_job(
+        &mut conn,
+        job,
+        "dead-worker",
+        claimed.attempts,
+        true,
+        Some("late")
+    )
+    .await
+    .unwrap());
     drop(conn);
     let (status, locked_by): (String, String) =
         sqlx::query_as("select status::text, locked_by from public.analysis_jobs where id = $1")
@@ -212,6 +217,69 @@ async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_
         count(&db.pool, "select count(*) from public.call_analyses").await,
         1
     );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_stale_claim_cannot_touch_a_job_reclaimed_under_the_same_worker_id() {
+    let db = TestDb::new().await;
+    seed_call(&db.pool, DEALER, "call_reclaimed", Some(BAD_CALL)).await;
+    let job = enqueue(&db.pool, DEALER, "call_reclaimed", "ingest").await;
+    let lease = Duration::from_secs(600);
+    // Two claims under one WORKER_ID: another task of the same process, or a
+    // second process configured with the same id, after the first lease expired.
+    let stale = db::claim_job(&db.pool, "same-id", lease)
+        .await
+        .unwrap()
+        .expect("the job is claimable");
+    sqlx::query(
+        "update public.analysis_jobs set locked_until = now() - interval '1 second' where id = $1",
+    )
+    .bind(job)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let current = db::claim_job(&db.pool, "same-id", lease)
+        .await
+        .unwrap()
+        .expect("the expired job is claimable again");
+    assert_eq!(current.id, stale.id);
+
+    assert!(
+        !db::extend_lease(&db.pool, job, "same-id", stale.attempts, lease)
+            .await
+            .unwrap(),
+        "the stale claim must not renew the new lease"
+    );
+    assert!(
+        !db::requeue_job(&db.pool, job, "same-id", stale.attempts, lease, "stale")
+            .await
+            .unwrap(),
+        "the stale claim must not hand the job back"
+    );
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert!(
+        !db::finish_job(
+            &mut conn,
+            job,
+            "same-id",
+            stale.attempts,
+            true,
+            Some("stale")
+        )
+        .await
+        .unwrap(),
+        "the stale claim must not finish the job"
+    );
+    assert_eq!(job_status(&db.pool, job).await, "running");
+    assert!(
+        db::finish_job(&mut conn, job, "same-id", current.attempts, false, None)
+            .await
+            .unwrap(),
+        "the current claim still owns the job"
+    );
+    drop(conn);
+    assert_eq!(job_status(&db.pool, job).await, "done");
     db.cleanup().await;
 }
 
