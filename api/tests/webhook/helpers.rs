@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use api::signature::sign;
 use api::{Application, Settings};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
+use testdb::TestDb;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -28,37 +29,6 @@ pub const NORMALIZED_BAD: &str = include_str!("../fixtures/normalized-bad.json")
 /// The call id used in the Retell fixtures.
 pub const FIXTURE_CALL_ID: &str = "call_8f2c1d9a7b";
 
-fn env_or_panic() -> (String, String) {
-    match (
-        std::env::var("TEST_DATABASE_URL"),
-        std::env::var("TEST_TEMPLATE_DB"),
-    ) {
-        (Ok(url), Ok(template)) if !url.is_empty() && !template.is_empty() => (url, template),
-        _ => panic!(
-            "TEST_DATABASE_URL/TEST_TEMPLATE_DB not set: run the suite with `cargo xtask test`"
-        ),
-    }
-}
-
-/// Replaces the database name (the URL path) of a Postgres URL.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{database}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 /// Replaces host and port (after any `user[:password]@`) of a Postgres URL.
 fn with_host_port(url: &str, host: &str, port: u16) -> String {
     let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
@@ -74,58 +44,6 @@ fn with_host_port(url: &str, host: &str, port: u16) -> String {
         &authority[..userinfo_end],
         &url[host_end..]
     )
-}
-
-/// A database of its own, cloned from `TEST_TEMPLATE_DB`, dropped when the test ends.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-    admin_url: String,
-}
-
-impl TestDb {
-    pub async fn create() -> TestDb {
-        let (admin_url, template) = env_or_panic();
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .expect("Failed to connect to TEST_DATABASE_URL");
-        sqlx::query(&format!(
-            r#"create database "{name}" template "{template}""#
-        ))
-        .execute(&mut admin)
-        .await
-        .expect("Failed to create the test database from TEST_TEMPLATE_DB");
-        let _ = admin.close().await;
-        TestDb {
-            url: with_database(&admin_url, &name),
-            name,
-            admin_url,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Best effort, on a thread of its own: Drop cannot await, and the test's
-        // runtime may be single-threaded.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let _ =
-                        sqlx::query(&format!(r#"drop database if exists "{name}" with (force)"#))
-                            .execute(&mut admin)
-                            .await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// The running application and what tests need to talk to it.
@@ -439,16 +357,11 @@ mod url_tests {
     use super::*;
 
     #[test]
-    fn database_and_host_can_be_swapped_in_a_url() {
+    fn the_host_and_port_can_be_swapped_in_a_url() {
         let url = "postgres://postgres:pw@127.0.0.1:55432/postgres?sslmode=disable";
-        assert_eq!(
-            with_database(url, "t_1"),
-            "postgres://postgres:pw@127.0.0.1:55432/t_1?sslmode=disable"
-        );
         assert_eq!(
             with_host_port(url, "127.0.0.1", 9),
             "postgres://postgres:pw@127.0.0.1:9/postgres?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://u@h:1", "d"), "postgres://u@h:1/d");
     }
 }

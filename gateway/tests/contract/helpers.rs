@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 use gateway::{Application, Settings};
 use reqwest::{Response, Url};
 use serde_json::{json, Value};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+pub use testdb::TestDb;
 
 pub const JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
 pub const ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
@@ -96,63 +97,17 @@ grant execute on function public.custom_access_token_hook(jsonb) to supabase_aut
 grant select on public.profiles to supabase_auth_admin;
 "#;
 
-fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("TEST_DATABASE_URL/TEST_TEMPLATE_DB not set: run the suite with `cargo xtask test` (missing {name})")
-    })
-}
-
-/// A database of its own, cloned from the template, dropped (best effort) on drop.
-pub struct TestDb {
-    pub name: String,
-    /// Superuser URL of this database.
-    pub url: String,
-    pub pool: PgPool,
-    maintenance_url: String,
-}
-
-impl TestDb {
-    pub async fn create() -> Self {
-        let maintenance_url = required_env("TEST_DATABASE_URL");
-        let template = required_env("TEST_TEMPLATE_DB");
-        let name = format!("t_{}", Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(&maintenance_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        sqlx::query(&format!(
-            r#"create database "{name}" template "{template}""#
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("create the test database from TEST_TEMPLATE_DB");
-        conn.close().await.ok();
-
-        let mut url = Url::parse(&maintenance_url).expect("TEST_DATABASE_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        let url = url.to_string();
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect(&url)
-            .await
-            .expect("connect to the test database");
-        Self {
-            name,
-            url,
-            pool,
-            maintenance_url,
-        }
-    }
-
-    pub async fn execute(&self, sql: &str) {
-        sqlx::raw_sql(sql)
-            .execute(&self.pool)
-            .await
-            .unwrap_or_else(|e| panic!("fixture SQL failed: {e}\n{sql}"));
-    }
-
+/// What the contract tests need of their database beyond [`TestDb`].
+pub trait TestDbExt {
     /// This database as `supabase_auth_admin`, the role GoTrue connects as (local
     /// clusters trust it), so the tests prove its privileges are enough.
-    pub fn auth_admin_url(&self) -> String {
+    fn auth_admin_url(&self) -> String;
+    /// Host and port of the cluster, for PostgREST's db-uri.
+    fn host_port(&self) -> (String, u16);
+}
+
+impl TestDbExt for TestDb {
+    fn auth_admin_url(&self) -> String {
         let mut url = Url::parse(&self.url).expect("valid URL");
         url.set_username("supabase_auth_admin")
             .expect("URL with a user");
@@ -160,38 +115,9 @@ impl TestDb {
         url.to_string()
     }
 
-    /// host and port of the cluster, for PostgREST's db-uri.
     fn host_port(&self) -> (String, u16) {
-        let opts = PgConnectOptions::from_str(&self.maintenance_url).expect("valid URL");
+        let opts = PgConnectOptions::from_str(self.maintenance_url()).expect("valid URL");
         (opts.get_host().to_owned(), opts.get_port())
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let url = self.maintenance_url.clone();
-        let name = self.name.clone();
-        // Drop runs outside async context guarantees; a thread with its own runtime
-        // keeps this working even while a test is unwinding.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut conn) = PgConnectOptions::from_str(&url)
-                    .expect("valid URL")
-                    .connect()
-                    .await
-                {
-                    let _ =
-                        sqlx::query(&format!(r#"drop database if exists "{name}" with (force)"#))
-                            .execute(&mut conn)
-                            .await;
-                }
-            });
-        })
-        .join();
     }
 }
 

@@ -74,7 +74,7 @@ async fn the_binary_refuses_to_start_with_bad_config_and_names_the_variable() {
 
 #[tokio::test]
 async fn sigterm_lets_the_in_flight_job_finish_before_the_binary_exits() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = slow_llm(Duration::from_secs(2)).await;
     seed_call(&db.pool, DEALER, "call_sigterm", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_sigterm", "ingest").await;
@@ -109,7 +109,7 @@ async fn sigterm_lets_the_in_flight_job_finish_before_the_binary_exits() {
 
 #[tokio::test]
 async fn a_binary_killed_with_sigkill_mid_job_leaves_a_lease_another_worker_takes_over() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = slow_llm(Duration::from_secs(60)).await;
     seed_call(&db.pool, DEALER, "call_sigkill", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_sigkill", "ingest").await;

@@ -6,104 +6,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use worker::analyzer::openai::OpenAiAnalyzer;
 use worker::settings::OpenAiSettings;
 use worker::{Analyzer, JobSettings};
 
+pub use testdb::TestDb;
+
 pub const API_KEY: &str = "sk-test-key-0123456789";
-
-/// A database of its own for one test.
-pub struct TestDb {
-    pub pool: PgPool,
-    pub url: String,
-    admin_url: String,
-    name: String,
-}
-
-fn env_or_panic() -> (String, String) {
-    match (
-        std::env::var("TEST_DATABASE_URL"),
-        std::env::var("TEST_TEMPLATE_DB"),
-    ) {
-        (Ok(url), Ok(template)) if !url.is_empty() && !template.is_empty() => (url, template),
-        _ => panic!(
-            "TEST_DATABASE_URL/TEST_TEMPLATE_DB not set: run the suite with `cargo xtask test`"
-        ),
-    }
-}
-
-/// `postgres://user@host:port/maintenance?opts` with the database name swapped.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let root = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{db}?{q}"),
-        None => format!("{root}/{db}"),
-    }
-}
-
-impl TestDb {
-    pub async fn new() -> TestDb {
-        let (admin_url, template) = env_or_panic();
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        // Several tests clone the template at once; Postgres refuses a clone
-        // while another session briefly touches the template, so retry.
-        let mut tries = 0;
-        loop {
-            let created = sqlx::query(&format!(
-                r#"create database "{name}" template "{template}""#
-            ))
-            .execute(&mut admin)
-            .await;
-            match created {
-                Ok(_) => break,
-                Err(e) if tries < 20 && e.to_string().contains("being accessed by other users") => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(e) => panic!("create database from template {template}: {e}"),
-            }
-        }
-        let _ = admin.close().await;
-        let url = with_database(&admin_url, &name);
-        let pool = PgPoolOptions::new()
-            .max_connections(30)
-            .connect(&url)
-            .await
-            .expect("connect to the test database");
-        TestDb {
-            pool,
-            url,
-            admin_url,
-            name,
-        }
-    }
-
-    /// Best effort: a failed test leaves its database behind for inspection.
-    pub async fn cleanup(self) {
-        self.pool.close().await;
-        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!(
-                r#"drop database if exists "{}" with (force)"#,
-                self.name
-            ))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
 
 /// A dealership and a call with a transcript (hash computed by Postgres).
 pub async fn seed_call(

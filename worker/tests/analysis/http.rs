@@ -22,7 +22,7 @@ fn settings(db: &TestDb) -> Settings {
 
 #[tokio::test]
 async fn healthz_and_metrics_answer_while_the_worker_runs() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     seed_call(&db.pool, "kia-norwood", "call_metrics", Some(GOOD_CALL)).await;
     let job = enqueue(&db.pool, "kia-norwood", "call_metrics", "ingest").await;
     let app = Application::build_with_pool(settings(&db), db.pool.clone())
@@ -88,7 +88,7 @@ async fn healthz_and_metrics_answer_while_the_worker_runs() {
 
 #[tokio::test]
 async fn healthz_is_503_json_when_the_job_loop_is_not_running() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let app = router(AppState {
         pool: db.pool.clone(),
         loop_state: Arc::new(LoopState::default()),

@@ -37,7 +37,7 @@ async fn analysis_row(db: &TestDb, call_id: &str) -> Value {
 
 #[tokio::test]
 async fn a_successful_completion_stores_an_ok_analysis_with_usage_and_raw_response() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     mount_ok(&server, 1).await;
     seed_call(&db.pool, DEALER, "call_ok", Some(BAD_CALL)).await;
@@ -75,7 +75,7 @@ async fn a_successful_completion_stores_an_ok_analysis_with_usage_and_raw_respon
 
 #[tokio::test]
 async fn the_request_carries_the_strict_json_schema_the_prompt_and_the_bearer_key() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -128,7 +128,7 @@ async fn the_request_carries_the_strict_json_schema_the_prompt_and_the_bearer_ke
 
 #[tokio::test]
 async fn malformed_json_content_is_asked_for_once_more_and_then_fails_the_job() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -163,7 +163,7 @@ async fn malformed_json_content_is_asked_for_once_more_and_then_fails_the_job() 
 
 #[tokio::test]
 async fn one_malformed_answer_followed_by_a_valid_one_succeeds() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -191,7 +191,7 @@ async fn one_malformed_answer_followed_by_a_valid_one_succeeds() {
 
 #[tokio::test]
 async fn a_refusal_fails_the_job_at_once_without_a_retry() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     let mut body = completion_with_content("");
     body["choices"][0]["message"]["content"] = Value::Null;
@@ -228,7 +228,7 @@ async fn a_refusal_fails_the_job_at_once_without_a_retry() {
 
 #[tokio::test]
 async fn out_of_range_values_are_rejected_not_clamped() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     let mut bad = analysis_json();
     bad["score"] = json!(150);
@@ -269,7 +269,7 @@ async fn out_of_range_values_are_rejected_not_clamped() {
 
 #[tokio::test]
 async fn a_429_with_retry_after_requeues_the_job_for_at_least_that_long_then_succeeds() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -322,7 +322,7 @@ async fn a_429_with_retry_after_requeues_the_job_for_at_least_that_long_then_suc
 
 #[tokio::test]
 async fn a_timeout_is_retryable() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -353,7 +353,7 @@ async fn a_timeout_is_retryable() {
 
 #[tokio::test]
 async fn server_errors_until_attempts_run_out_record_a_failed_analysis_and_a_processing_error() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -434,7 +434,7 @@ async fn server_errors_until_attempts_run_out_record_a_failed_analysis_and_a_pro
 
 #[tokio::test]
 async fn insufficient_quota_fails_at_once_with_no_retry() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -475,7 +475,7 @@ async fn insufficient_quota_fails_at_once_with_no_retry() {
 
 #[tokio::test]
 async fn a_401_fails_at_once_and_no_part_of_the_key_is_stored() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -512,7 +512,7 @@ async fn a_401_fails_at_once_and_no_part_of_the_key_is_stored() {
 
 #[tokio::test]
 async fn a_long_transcript_is_cut_in_the_middle_and_the_analysis_says_so() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     mount_ok(&server, 1).await;
     let filler =

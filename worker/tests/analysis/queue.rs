@@ -76,7 +76,7 @@ impl RunningWorker {
 
 #[tokio::test]
 async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     for i in 0..200 {
         let call = format!("call_{i:03}");
         let transcript = if i % 2 == 0 { GOOD_CALL } else { BAD_CALL };
@@ -159,7 +159,7 @@ async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
 
 #[tokio::test]
 async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_expires() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     seed_call(&db.pool, DEALER, "call_orphan", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_orphan", "ingest").await;
     // The "dead" worker claims the job and then never does anything again,
@@ -222,7 +222,7 @@ async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_
 
 #[tokio::test]
 async fn a_stale_claim_cannot_touch_a_job_reclaimed_under_the_same_worker_id() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     seed_call(&db.pool, DEALER, "call_reclaimed", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_reclaimed", "ingest").await;
     let lease = Duration::from_secs(600);
@@ -285,7 +285,7 @@ async fn a_stale_claim_cannot_touch_a_job_reclaimed_under_the_same_worker_id() {
 
 #[tokio::test]
 async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -329,7 +329,7 @@ async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
 
 #[tokio::test]
 async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     // The first poll happens at start; the next one would be a minute later.
     let w = start_worker(
         &db,
@@ -360,7 +360,7 @@ async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
 
 #[tokio::test]
 async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -406,7 +406,7 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
 
 #[tokio::test]
 async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -463,7 +463,7 @@ async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
 
 #[tokio::test]
 async fn an_ingest_job_for_an_already_judged_transcript_is_skipped_but_a_reanalysis_is_not() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let cfg = job_settings("w1");
     seed_call(&db.pool, DEALER, "call_same", Some(BAD_CALL)).await;
     enqueue(&db.pool, DEALER, "call_same", "ingest").await;
@@ -531,7 +531,7 @@ async fn an_ingest_job_for_an_already_judged_transcript_is_skipped_but_a_reanaly
 
 #[tokio::test]
 async fn a_call_without_a_transcript_is_skipped() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     seed_call(&db.pool, DEALER, "call_empty", None).await;
     let job = enqueue(&db.pool, DEALER, "call_empty", "reanalysis").await;
     let out = run_one_job(&db.pool, &heuristic(), &job_settings("w1"))
@@ -554,7 +554,7 @@ async fn a_call_without_a_transcript_is_skipped() {
 
 #[tokio::test]
 async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -607,7 +607,7 @@ async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
 
 #[tokio::test]
 async fn the_worker_never_writes_events_or_call_fields_beyond_the_analysis_mirror() {
-    let db = TestDb::new().await;
+    let db = TestDb::create().await;
     seed_call(&db.pool, DEALER, "call_untouched", Some(BAD_CALL)).await;
     let before: Value = sqlx::query_scalar(
         "select to_jsonb(c) - '{latest_analysis_id,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status,updated_at}'::text[]
