@@ -253,4 +253,5 @@ fn apply_review_states(stack: &Stack, cluster: &Cluster) -> Result<()> {
         cluster.psql(&stack.db).args(["-c", &sql]),
         "applying demo review states",
     )
+    .map(drop)
 }

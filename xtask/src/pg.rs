@@ -180,7 +180,7 @@ impl Cluster {
     }
 
     pub fn exec(&self, db: &str, sql: &str) -> Result<()> {
-        run_quiet(self.psql(db).args(["-c", sql]), &format!("psql: {sql}"))
+        run_quiet(self.psql(db).args(["-c", sql]), &format!("psql: {sql}")).map(drop)
     }
 
     /// One value from a query (`psql -At`).
@@ -211,19 +211,26 @@ impl Cluster {
             "applying supabase/bootstrap/local.sql",
         )?;
         let mut push = Command::new(paths::node_bin("supabase"));
-        push.args(["db", "push", "--yes", "--db-url", &self.url(db)])
+        push.args(["db", "push", "--yes"])
+            .arg(format!("--remote={}", self.url(db)))
             .current_dir(paths::root())
             .env("SUPABASE_YES", "1")
             .env("DO_NOT_TRACK", "1");
         if seed {
             push.arg("--include-seed");
         }
-        run_quiet(&mut push, "supabase db push (migrations)")
+        let output = run_quiet(&mut push, "supabase db push (migrations)")?;
+        // The CLI only warns about unknown or misspelled keys in config.toml; a
+        // typo there would silently drop a setting (such as the auth hook).
+        if output.contains("does not recognize") {
+            bail!("supabase/config.toml has keys the Supabase CLI ignores:\n{output}");
+        }
+        Ok(())
     }
 }
 
-/// Runs a command, showing its output only when it fails.
-pub fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
+/// Runs a command, showing its output only when it fails; returns stdout + stderr.
+pub fn run_quiet(cmd: &mut Command, what: &str) -> Result<String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -236,7 +243,11 @@ pub fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(())
+    Ok(format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
 }
 
 /// pg_prove over the pgTAP files; returns its output.
