@@ -7,7 +7,9 @@ mod config;
 mod format;
 mod health;
 mod platform;
+mod review;
 mod session;
+mod team;
 mod time;
 mod urlstate;
 mod views;
@@ -17,9 +19,13 @@ use dioxus::prelude::*;
 use api::auth;
 use api::ApiError;
 use config::Config;
+use review::QueueState;
 use session::{AuthState, Session, SessionCtx, EXPIRED_NOTICE};
+use team::TeamState;
 use urlstate::ViewState;
-use views::{CallDetail, Calls, Health, Login, NotFound, Shell};
+use views::{
+    CallDetail, Calls, Health, Login, NotFound, Queue, Shell, Team, TeamActivity, TeamUnresolved,
+};
 
 /// Every screen. The view state (dealership, window, filters, page) is the query
 /// string, so any screen can be shared as a link.
@@ -33,6 +39,14 @@ pub enum Route {
         Calls { view: ViewState },
         #[route("/calls/:dealership_id/:call_id?:..view")]
         CallDetail { dealership_id: String, call_id: String, view: ViewState },
+        #[route("/queue?:..state")]
+        Queue { state: QueueState },
+        #[route("/team?:..state")]
+        Team { state: TeamState },
+        #[route("/team/unresolved?:..state")]
+        TeamUnresolved { state: TeamState },
+        #[route("/team/activity?:..state")]
+        TeamActivity { state: TeamState },
     #[end_layout]
     #[route("/:..segments")]
     NotFound { segments: Vec<String> },
@@ -45,7 +59,42 @@ impl Route {
             Route::Health { view } | Route::Calls { view } | Route::CallDetail { view, .. } => {
                 view.clone()
             }
+            Route::Queue { state } => {
+                ViewState::default().with_dealership(state.dealership.clone())
+            }
+            Route::Team { state }
+            | Route::TeamUnresolved { state }
+            | Route::TeamActivity { state } => {
+                ViewState::default().with_dealership(state.dealership.clone())
+            }
             Route::NotFound { .. } => ViewState::default(),
+        }
+    }
+
+    /// The dealership the screen is scoped to (`None`: all the user's).
+    pub fn dealership(&self) -> Option<String> {
+        self.view().dealership
+    }
+
+    /// The same screen for another dealership (or all); the selector uses it.
+    pub fn with_dealership(&self, dealership: Option<String>) -> Route {
+        match self {
+            Route::Queue { state } => Route::Queue {
+                state: QueueState {
+                    dealership,
+                    ..state.clone()
+                },
+            },
+            Route::Team { state } => Route::Team {
+                state: state.with_dealership(dealership),
+            },
+            Route::TeamUnresolved { state } => Route::TeamUnresolved {
+                state: state.with_dealership(dealership),
+            },
+            Route::TeamActivity { state } => Route::TeamActivity {
+                state: state.with_dealership(dealership),
+            },
+            _ => self.with_view(self.view().with_dealership(dealership)),
         }
     }
 
@@ -164,6 +213,21 @@ mod tests {
                 view,
             },
         ];
+        let team = TeamState::parse(
+            "d=honda-quincy&csm=a0000000-0000-4000-8000-000000000003&range=24h&age=over_3d",
+        );
+        let routes = routes.into_iter().chain([
+            Route::Queue {
+                state: QueueState::parse("d=honda-quincy&sort=oldest&mine=1"),
+            },
+            Route::Team {
+                state: team.clone(),
+            },
+            Route::TeamUnresolved {
+                state: team.clone(),
+            },
+            Route::TeamActivity { state: team },
+        ]);
         for route in routes {
             let url = route.to_string();
             assert_eq!(url.parse::<Route>().ok(), Some(route), "{url}");
@@ -179,5 +243,22 @@ mod tests {
         };
         let next = route.with_view(ViewState::default().with_dealership(Some("b".into())));
         assert!(matches!(next, Route::Calls { view } if view.dealership.as_deref() == Some("b")));
+    }
+
+    #[test]
+    fn changing_the_dealership_keeps_the_queue_and_team_screens_and_their_filters() {
+        let queue = Route::Queue {
+            state: QueueState::parse("sort=oldest"),
+        };
+        let next = queue.with_dealership(Some("b".into()));
+        assert_eq!(next.dealership().as_deref(), Some("b"));
+        assert!(matches!(next, Route::Queue { state } if state.sort == review::QueueSort::Oldest));
+        let team = Route::TeamUnresolved {
+            state: TeamState::parse("csm=unassigned&age=over_3d"),
+        };
+        let next = team.with_dealership(None);
+        assert!(
+            matches!(next, Route::TeamUnresolved { state } if state.csm.as_deref() == Some("unassigned") && state.dealership.is_none())
+        );
     }
 }

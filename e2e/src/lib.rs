@@ -87,3 +87,37 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// POST /rest/v1/rpc/<function> as the holder of `token`; returns (status, body)
+/// without judging it, so tests can assert refusals.
+pub async fn rpc(token: &str, function: &str, args: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/rest/v1/rpc/{function}", env("SUPABASE_URL")))
+        .header("apikey", env("SUPABASE_ANON_KEY"))
+        .bearer_auth(token)
+        .json(args)
+        .send()
+        .await
+        .expect("PostgREST answers through the gateway");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A request to /rest/v1/<path> with the service role key (bypasses RLS), for test
+/// set-up that only an admin could do in Studio, such as assigning a dealership.
+pub async fn service(method: reqwest::Method, path: &str, body: Option<&Value>) -> u16 {
+    let key = env("SUPABASE_SERVICE_ROLE_KEY");
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}/rest/v1/{path}", env("SUPABASE_URL")))
+        .header("apikey", &key)
+        .bearer_auth(&key);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request
+        .send()
+        .await
+        .expect("PostgREST answers through the gateway")
+        .status()
+        .as_u16()
+}

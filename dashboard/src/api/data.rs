@@ -6,10 +6,14 @@ use serde_json::{json, Value};
 
 use super::{Api, ApiError};
 use crate::health::HealthReport;
+use crate::review::{Change, Me, Member, QueueState, ReviewState, ReviewStatus};
+use crate::team::{FlowDay, TeamState};
 use crate::urlstate::ViewState;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Profile {
+    #[serde(default)]
+    pub user_id: String,
     pub full_name: String,
     pub role: String,
 }
@@ -104,7 +108,10 @@ impl Api {
         let rows: Vec<Profile> = self
             .get(
                 "profiles",
-                &[eq("user_id", user_id), pair("select", "full_name,role")],
+                &[
+                    eq("user_id", user_id),
+                    pair("select", "user_id,full_name,role"),
+                ],
             )
             .await?;
         Ok(rows.into_iter().next())
@@ -204,5 +211,307 @@ impl Api {
             &json!({ "p_dealership_id": dealership, "p_hours": hours }),
         )
         .await
+    }
+}
+
+/// One unresolved review (`review_queue`): the queue, and the team's unresolved list.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct QueueItem {
+    pub dealership_id: String,
+    pub dealership_name: Option<String>,
+    pub call_id: String,
+    pub status: ReviewStatus,
+    pub verdict: Option<String>,
+    pub score: Option<i64>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub reasons: Option<Vec<String>>,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub notes: Option<String>,
+    pub flagged_at: String,
+    pub age_hours: Option<f64>,
+}
+
+impl QueueItem {
+    pub fn review(&self) -> ReviewState {
+        ReviewState {
+            status: Some(self.status),
+            assignee_id: self.assignee_id.clone(),
+            assignee_name: self.assignee_name.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+
+    pub fn with_review(&self, r: &ReviewState) -> QueueItem {
+        QueueItem {
+            status: r.status.unwrap_or(self.status),
+            assignee_id: r.assignee_id.clone(),
+            assignee_name: r.assignee_name.clone(),
+            notes: r.notes.clone(),
+            ..self.clone()
+        }
+    }
+
+    pub fn is(&self, dealership_id: &str, call_id: &str) -> bool {
+        self.dealership_id == dealership_id && self.call_id == call_id
+    }
+}
+
+/// A call's current review (`call_reviews` with the assignee's name).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReviewRow {
+    pub status: ReviewStatus,
+    pub assignee_id: Option<String>,
+    pub notes: Option<String>,
+    pub flagged_at: String,
+    pub resolved_at: Option<String>,
+    pub assignee: Option<NameOnly>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NameOnly {
+    pub full_name: String,
+}
+
+/// What `review_call` / `assign_review` return: the updated `call_reviews` row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UpdatedReview {
+    pub status: ReviewStatus,
+    pub assignee_id: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// One row of a call's history (`review_history`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub created_at: String,
+    pub actor_name: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub to_assignee_name: Option<String>,
+    pub notes: Option<String>,
+    pub status_changed: bool,
+    pub assignee_changed: bool,
+}
+
+/// A status change in the activity drill-down.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub dealership_id: String,
+    pub call_id: String,
+    pub created_at: String,
+    pub actor_name: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub notes: Option<String>,
+    pub verdict: Option<String>,
+    pub score: Option<i64>,
+}
+
+/// `team_csm_stats`: one person (or the Unassigned row, without user id).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CsmStats {
+    pub user_id: Option<String>,
+    pub full_name: String,
+    pub role: Option<String>,
+    #[serde(default)]
+    pub dealership_ids: Vec<String>,
+    pub reviews_done: i64,
+    pub resolved: i64,
+    pub escalations: i64,
+    pub median_hours_to_resolution: Option<f64>,
+    pub backlog_under_24h: i64,
+    pub backlog_1_to_3d: i64,
+    pub backlog_over_3d: i64,
+    pub backlog: i64,
+}
+
+/// `team_dealership_stats`: one dealership.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DealershipStats {
+    pub dealership_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub assigned_names: Vec<String>,
+    pub unresolved: i64,
+    pub oldest_unresolved_hours: Option<f64>,
+    pub calls: i64,
+    pub analyzed: i64,
+    pub bad: i64,
+    pub bad_share: Option<f64>,
+}
+
+impl Api {
+    pub async fn queue(&self, state: &QueueState, me: &Me) -> Result<Vec<QueueItem>, ApiError> {
+        self.get("review_queue", &state.list_query(me)).await
+    }
+
+    /// The nav badge: every queue item the user may see, counted by Postgres.
+    pub async fn queue_count(&self) -> Result<u64, ApiError> {
+        self.count(
+            "review_queue",
+            &[
+                pair("verdict", "in.(needs_review,bad)"),
+                pair("select", "call_id"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn review(
+        &self,
+        dealership_id: &str,
+        call_id: &str,
+    ) -> Result<Option<ReviewRow>, ApiError> {
+        let rows: Vec<ReviewRow> = self
+            .get(
+                "call_reviews",
+                &[
+                    eq("dealership_id", dealership_id),
+                    eq("call_id", call_id),
+                    pair(
+                        "select",
+                        "status,assignee_id,notes,flagged_at,resolved_at,assignee:profiles!assignee_id(full_name)",
+                    ),
+                ],
+            )
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    pub async fn history(
+        &self,
+        dealership_id: &str,
+        call_id: &str,
+    ) -> Result<Vec<HistoryRow>, ApiError> {
+        self.get(
+            "review_history",
+            &[
+                eq("dealership_id", dealership_id),
+                eq("call_id", call_id),
+                pair(
+                    "select",
+                    "id,created_at,actor_name,from_status,to_status,to_assignee_name,notes,status_changed,assignee_changed",
+                ),
+                pair("order", "created_at.desc,id.desc"),
+            ],
+        )
+        .await
+    }
+
+    /// Sends a change through the database function that owns it.
+    pub async fn change_review(
+        &self,
+        dealership_id: &str,
+        call_id: &str,
+        change: &Change,
+    ) -> Result<UpdatedReview, ApiError> {
+        match change {
+            Change::Status { to, notes } => {
+                self.rpc(
+                    "review_call",
+                    &json!({
+                        "p_dealership_id": dealership_id,
+                        "p_call_id": call_id,
+                        "p_to_status": to.as_str(),
+                        "p_notes": notes.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+                    }),
+                )
+                .await
+            }
+            Change::Assign { to, .. } => {
+                self.rpc(
+                    "assign_review",
+                    &json!({
+                        "p_dealership_id": dealership_id,
+                        "p_call_id": call_id,
+                        "p_assignee_id": to,
+                    }),
+                )
+                .await
+            }
+        }
+    }
+
+    /// People a manager may hand work to, with their assignments (RLS: the team's).
+    pub async fn team_members(&self) -> Result<(Vec<Member>, Vec<(String, String)>), ApiError> {
+        let members: Vec<Member> = self
+            .get(
+                "profiles",
+                &[
+                    pair("select", "user_id,full_name,role,manager_id"),
+                    pair("role", "neq.admin"),
+                    pair("order", "full_name.asc"),
+                ],
+            )
+            .await?;
+        #[derive(Deserialize)]
+        struct Assignment {
+            user_id: String,
+            dealership_id: String,
+        }
+        let rows: Vec<Assignment> = self
+            .get(
+                "user_dealerships",
+                &[pair("select", "user_id,dealership_id")],
+            )
+            .await?;
+        Ok((
+            members,
+            rows.into_iter()
+                .map(|a| (a.user_id, a.dealership_id))
+                .collect(),
+        ))
+    }
+
+    pub async fn csm_stats(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+    ) -> Result<Vec<CsmStats>, ApiError> {
+        self.rpc("team_csm_stats", &state.csm_stats_args(now_ms))
+            .await
+    }
+
+    pub async fn dealership_stats(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+    ) -> Result<Vec<DealershipStats>, ApiError> {
+        self.rpc(
+            "team_dealership_stats",
+            &state.dealership_stats_args(now_ms),
+        )
+        .await
+    }
+
+    pub async fn daily_flow(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+    ) -> Result<Vec<FlowDay>, ApiError> {
+        self.rpc("team_daily_flow", &state.flow_args(now_ms)).await
+    }
+
+    pub async fn unresolved(&self, state: &TeamState) -> Result<Vec<QueueItem>, ApiError> {
+        self.get("review_queue", &state.unresolved_query()).await
+    }
+
+    pub async fn unresolved_csv(&self, state: &TeamState) -> Result<String, ApiError> {
+        self.get_csv("review_queue", &state.unresolved_csv_query())
+            .await
+    }
+
+    pub async fn activity(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+    ) -> Result<Vec<ActivityRow>, ApiError> {
+        self.get("review_history", &state.activity_query(now_ms))
+            .await
     }
 }

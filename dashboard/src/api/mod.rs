@@ -97,11 +97,20 @@ pub fn classify(status: u16, body: &str) -> ApiError {
     }
 }
 
+/// `0-0/42` or `*/0` -> 42 / 0.
+pub fn total_of_content_range(header: &str) -> Option<u64> {
+    header.rsplit_once('/')?.1.trim().parse().ok()
+}
+
 fn forbidden_words(message: &str) -> String {
     if message.contains("read-only") || message.contains("admin") {
         "admins have read-only access.".into()
-    } else {
+    } else if message.contains("dealership") || message.contains("sign in") {
         "this call is not in your dealerships, or your role cannot change it.".into()
+    } else {
+        // The review functions' other refusals are written for people
+        // ("CSMs can only assign reviews to themselves").
+        format!("{message}.")
     }
 }
 
@@ -179,6 +188,41 @@ impl Api {
         self.send(request).await
     }
 
+    /// How many rows match `query`, counted by Postgres (`Prefer: count=exact`;
+    /// the total is the part of `Content-Range` after the slash). One row is asked
+    /// for, so nothing else is downloaded.
+    pub async fn count(&self, table: &str, query: &[(String, String)]) -> Result<u64, ApiError> {
+        let mut query = query.to_vec();
+        query.push(("limit".into(), "1".into()));
+        let request = reqwest::Client::new()
+            .get(self.rest_url(table))
+            .query(&query)
+            .header("prefer", "count=exact");
+        let response = self
+            .authorized(request)?
+            .send()
+            .await
+            .map_err(|_| ApiError::Network)?;
+        let status = response.status().as_u16();
+        let range = response
+            .headers()
+            .get("content-range")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.text().await.map_err(|_| ApiError::Network)?;
+        if !(200..300).contains(&status) {
+            let error = classify(status, &body);
+            if error == ApiError::SignedOut {
+                self.session.end(Some(EXPIRED_NOTICE));
+            }
+            return Err(error);
+        }
+        range
+            .as_deref()
+            .and_then(total_of_content_range)
+            .ok_or(ApiError::Server)
+    }
+
     /// POST /rest/v1/rpc/<function> with named arguments.
     pub async fn rpc<T: DeserializeOwned>(
         &self,
@@ -225,6 +269,28 @@ mod tests {
             "no internals leak to the user"
         );
         assert_eq!(classify(502, "<html>bad gateway</html>"), ApiError::Server);
+    }
+
+    #[test]
+    fn the_total_is_read_from_postgrests_content_range() {
+        assert_eq!(total_of_content_range("0-0/42"), Some(42));
+        assert_eq!(total_of_content_range("*/0"), Some(0));
+        assert_eq!(total_of_content_range("0-0/*"), None, "no count asked for");
+    }
+
+    #[test]
+    fn a_refused_review_change_is_explained_in_words() {
+        let outside =
+            r#"{"code":"42501","message":"you are not assigned to dealership ford-weymouth"}"#;
+        assert_eq!(
+            classify(403, outside).to_string(),
+            "Your role does not allow this: this call is not in your dealerships, or your role cannot change it."
+        );
+        let notes = r#"{"code":"22023","message":"notes are required to mark a review resolved"}"#;
+        assert_eq!(
+            classify(400, notes),
+            ApiError::Refused("notes are required to mark a review resolved".into())
+        );
     }
 
     #[test]

@@ -1,8 +1,14 @@
-//! Small widgets shared by the pages: verdict badge, loading/error/empty states and
-//! the trend chart.
+//! Small widgets shared by the pages: verdict badge, loading/error/empty states, the
+//! trend and flow charts, and the review workflow controls and list.
 
+mod flow_chart;
+mod review_controls;
+mod review_list;
 mod trend_chart;
 
+pub use flow_chart::FlowChart;
+pub use review_controls::ReviewControls;
+pub use review_list::{Flash, ReviewList};
 pub use trend_chart::TrendChart;
 
 use dioxus::prelude::*;

@@ -1,17 +1,22 @@
 //! The pages: sign-in, the signed-in shell (header, dealership selector, navigation),
-//! dealership health, the call list and the call detail.
+//! dealership health, the call list, the call detail (with the review workflow),
+//! the review queue and the manager's team overview with its drill-downs.
 
 mod call_detail;
 mod calls;
 mod health;
 mod login;
-mod shell;
+mod queue;
+pub mod shell;
+mod team;
 
 pub use call_detail::CallDetail;
 pub use calls::Calls;
 pub use health::Health;
 pub use login::Login;
+pub use queue::Queue;
 pub use shell::Shell;
+pub use team::{Team, TeamActivity, TeamUnresolved};
 
 use dioxus::prelude::*;
 

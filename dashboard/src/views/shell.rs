@@ -1,5 +1,8 @@
 //! The signed-in frame: header with the user's name, role and dealerships, the
-//! dealership selector (kept in the URL), navigation and sign-out.
+//! dealership selector (kept in the URL), navigation (with the queue's count badge)
+//! and sign-out. It also provides who is signed in ([`use_me`]) and a counter that
+//! pages bump after a saved review change ([`use_reviews_changed`]), which reloads
+//! the badge. Admins get a note that they are read-only and where roles live.
 
 use dioxus::prelude::*;
 
@@ -7,7 +10,22 @@ use crate::api::data::Dealership;
 use crate::api::{auth, use_api};
 use crate::components::{ErrorNote, Loading};
 use crate::format::humanize;
+use crate::review::{Me, QueueState, Role};
+use crate::team::TeamState;
 use crate::Route;
+
+/// Who is signed in (profile id, name and role), for deciding which controls to show.
+pub fn use_me() -> Signal<Me> {
+    use_context::<Signal<Me>>()
+}
+
+/// Bumped after every saved review change.
+#[derive(Clone, Copy, PartialEq)]
+pub struct ReviewsChanged(pub Signal<u64>);
+
+pub fn use_reviews_changed() -> Signal<u64> {
+    use_context::<ReviewsChanged>().0
+}
 
 /// The dealerships the user may see, loaded once by the shell.
 pub fn use_dealerships() -> Signal<Vec<Dealership>> {
@@ -29,6 +47,8 @@ pub fn Shell() -> Element {
     let route = use_route::<Route>();
     let navigator = use_navigator();
     let mut dealerships = use_context_provider(|| Signal::new(Vec::<Dealership>::new()));
+    let mut me = use_context_provider(|| Signal::new(Me::default()));
+    let changed = use_context_provider(|| ReviewsChanged(Signal::new(0u64))).0;
 
     let user_id = api
         .session
@@ -57,9 +77,32 @@ pub fn Shell() -> Element {
             dealerships.set(list.clone());
         }
     });
+    use_effect(move || {
+        if let Some(Ok(Some(p))) = &*profile.read() {
+            me.set(Me {
+                user_id: p.user_id.clone(),
+                full_name: p.full_name.clone(),
+                role: Role::parse(&p.role),
+            });
+        }
+    });
+    let queue_count = use_resource({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            // Reading the counter subscribes: a saved change reloads the badge.
+            let _ = changed();
+            async move { api.queue_count().await }
+        }
+    });
 
     let view = route.view();
-    let selected = view.dealership.clone().unwrap_or_else(|| "all".into());
+    let selected = route.dealership().unwrap_or_else(|| "all".into());
+    let role = me.read().role;
+    let badge = match &*queue_count.read() {
+        Some(Ok(n)) => n.to_string(),
+        _ => "…".into(),
+    };
     let sign_out = {
         let api = api.clone();
         move |_| {
@@ -101,6 +144,13 @@ pub fn Shell() -> Element {
             nav {
                 Link { to: Route::Health { view: view.scope_only() }, class: "nav", id: "nav-health", "Health" }
                 Link { to: Route::Calls { view: view.scope_only() }, class: "nav", id: "nav-calls", "Calls" }
+                Link { to: Route::Queue { state: QueueState { dealership: view.dealership.clone(), ..QueueState::default() } }, class: "nav", id: "nav-queue",
+                    if role == Role::Admin { "Review queue" } else { "My queue" }
+                    span { id: "queue-count", class: "count-badge", title: "Flagged calls waiting for review", "{badge}" }
+                }
+                if role.sees_team() {
+                    Link { to: Route::Team { state: TeamState { dealership: view.dealership.clone(), ..TeamState::default() } }, class: "nav", id: "nav-team", "Team" }
+                }
             }
             label { class: "dealer-select",
                 span { class: "sr-only", "Dealership" }
@@ -110,7 +160,7 @@ pub fn Shell() -> Element {
                     onchange: move |e| {
                         let value = e.value();
                         let choice = (value != "all").then_some(value);
-                        navigator.push(route.with_view(route.view().with_dealership(choice)));
+                        navigator.push(route.with_dealership(choice));
                     },
                     option { value: "all", selected: selected == "all", "All my dealerships" }
                     for d in dealerships.read().iter() {
@@ -122,6 +172,11 @@ pub fn Shell() -> Element {
                 {who}
                 span { id: "user-dealerships", class: "dealerships", title: "{names}", "{names}" }
                 button { id: "sign-out", class: "link", onclick: sign_out, "Sign out" }
+            }
+        }
+        if role == Role::Admin {
+            p { id: "admin-note", class: "notice admin-note",
+                "You are signed in as an admin: you see every dealership, read-only. Roles, reporting lines and dealership assignments are managed in Supabase Studio (tables profiles and user_dealerships; see docs/admin.md)."
             }
         }
         main { {body} }

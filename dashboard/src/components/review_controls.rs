@@ -1,0 +1,152 @@
+//! The review workflow's buttons for one review, used inline in the queue and the
+//! team's unresolved list, and in the call detail: the transitions the database
+//! allows from the current state, claim/release (CSM) or an assignee picker
+//! (manager), and the notes form that resolving and escalating require. Admins get
+//! none of it: the database would refuse them anyway.
+
+use dioxus::prelude::*;
+
+use crate::review::{
+    allowed_targets, assign_choice, AssignChoice, Change, Me, Member, ReviewState, ReviewStatus,
+};
+
+#[component]
+pub fn ReviewControls(
+    state: ReviewState,
+    me: Me,
+    /// People a manager may assign this review to (empty for others).
+    candidates: Vec<Member>,
+    /// The status whose notes form is open, if any (the parent keeps it, so the
+    /// keyboard can open it too).
+    composing: Option<ReviewStatus>,
+    on_compose: EventHandler<Option<ReviewStatus>>,
+    on_change: EventHandler<Change>,
+) -> Element {
+    if !me.role.can_review() {
+        return rsx! { span { class: "muted read-only", "Read-only" } };
+    }
+    let targets = allowed_targets(state.status);
+    let choice = assign_choice(&me, state.assignee_id.as_deref());
+    let mut options = candidates.clone();
+    if let (Some(id), Some(name)) = (&state.assignee_id, &state.assignee_name) {
+        if !options.iter().any(|m| &m.user_id == id) {
+            options.push(Member {
+                user_id: id.clone(),
+                full_name: name.clone(),
+                role: String::new(),
+                manager_id: None,
+            });
+        }
+    }
+    let current = state.assignee_id.clone().unwrap_or_default();
+    let my_id = me.user_id.clone();
+    let my_name = me.full_name.clone();
+
+    rsx! {
+        div { class: "review-controls",
+            for to in targets {
+                button {
+                    key: "{to.as_str()}",
+                    class: "act act-{to.as_str()}",
+                    title: "{to.action_label()} (key {to.shortcut()})",
+                    onclick: move |e: MouseEvent| {
+                        e.stop_propagation();
+                        if to.needs_notes() {
+                            on_compose.call(Some(to));
+                        } else {
+                            on_change.call(Change::Status { to, notes: None });
+                        }
+                    },
+                    if to.needs_notes() { "{to.action_label()}…" } else { "{to.action_label()}" }
+                }
+            }
+            match choice {
+                AssignChoice::Claim => rsx! {
+                    button { class: "act act-claim", title: "Take it (key c)",
+                        onclick: move |e: MouseEvent| {
+                            e.stop_propagation();
+                            on_change.call(Change::Assign { to: Some(my_id.clone()), name: Some(my_name.clone()) });
+                        },
+                        "Claim" }
+                },
+                AssignChoice::Release => rsx! {
+                    button { class: "act act-release",
+                        onclick: move |e: MouseEvent| {
+                            e.stop_propagation();
+                            on_change.call(Change::Assign { to: None, name: None });
+                        },
+                        "Release" }
+                },
+                AssignChoice::Pick => rsx! {
+                    label { class: "assign",
+                        span { class: "sr-only", "Assign to" }
+                        select {
+                            class: "assign-select",
+                            value: "{current}",
+                            onclick: move |e: MouseEvent| e.stop_propagation(),
+                            onchange: {
+                                let options = options.clone();
+                                move |e: FormEvent| {
+                                    let id = e.value();
+                                    let name = options.iter().find(|m| m.user_id == id).map(|m| m.full_name.clone());
+                                    let to = (!id.is_empty()).then_some(id);
+                                    on_change.call(Change::Assign { to, name });
+                                }
+                            },
+                            option { value: "", selected: current.is_empty(), "Unassigned" }
+                            for m in options.iter() {
+                                option { key: "{m.user_id}", value: "{m.user_id}", selected: m.user_id == current, "{m.full_name}" }
+                            }
+                        }
+                    }
+                },
+                AssignChoice::None => rsx! {},
+            }
+            if let Some(to) = composing {
+                NotesForm { to, on_submit: move |notes: String| on_change.call(Change::Status { to, notes: Some(notes) }), on_cancel: move |_| on_compose.call(None) }
+            }
+        }
+    }
+}
+
+/// The note that resolving or escalating needs. Ctrl+Enter saves, Escape cancels.
+#[component]
+fn NotesForm(
+    to: ReviewStatus,
+    on_submit: EventHandler<String>,
+    on_cancel: EventHandler<()>,
+) -> Element {
+    let mut notes = use_signal(String::new);
+    rsx! {
+        form {
+            class: "notes-form",
+            onclick: move |e: MouseEvent| e.stop_propagation(),
+            onsubmit: move |e: FormEvent| {
+                e.prevent_default();
+                on_submit.call(notes());
+            },
+            textarea {
+                class: "notes",
+                rows: "2",
+                placeholder: "Notes (required to {to.action_label().to_lowercase()}): what was done?",
+                value: "{notes}",
+                onmounted: move |e: MountedEvent| async move { let _ = e.set_focus(true).await; },
+                oninput: move |e| notes.set(e.value()),
+                onkeydown: move |e: KeyboardEvent| {
+                    // Typing must not trigger the list's single-key shortcuts.
+                    e.stop_propagation();
+                    match e.key() {
+                        Key::Escape => on_cancel.call(()),
+                        Key::Enter if e.modifiers().ctrl() || e.modifiers().meta() => {
+                            e.prevent_default();
+                            on_submit.call(notes());
+                        }
+                        _ => {}
+                    }
+                },
+            }
+            button { r#type: "submit", class: "confirm", "{to.action_label()}" }
+            button { r#type: "button", class: "link cancel", onclick: move |_| on_cancel.call(()), "Cancel" }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! A list of unresolved reviews with the workflow inline: the CSM's queue and the
+//! manager's unresolved list. Changes are shown at once and sent to `review_call` /
+//! `assign_review`; a refusal puts the row back as it was and says why. Keyboard:
+//! j/k or arrows move, Enter opens the call, r/f/o change the status, s/e open the
+//! notes to resolve/escalate, c claims; every saved change is confirmed in words.
+
+use dioxus::prelude::*;
+
+use crate::api::data::QueueItem;
+use crate::api::use_api;
+use crate::components::{ReviewControls, VerdictBadge};
+use crate::format::humanize;
+use crate::review::{
+    age_label, assign_candidates, assign_choice, optimistic, rollback, AssignChoice, Change, Me,
+    Member, ReviewStatus, Team,
+};
+use crate::urlstate::ViewState;
+use crate::views::shell::{use_me, use_reviews_changed};
+use crate::Route;
+
+/// A confirmation (ok) or a refusal, shown in the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+#[component]
+pub fn ReviewList(
+    items: Vec<QueueItem>,
+    /// A manager's team and its assignments, for the assignee picker.
+    team: Option<Team>,
+    show_dealership: bool,
+    /// What the list is called for screen readers.
+    label: String,
+) -> Element {
+    let api = use_api();
+    let me = use_me();
+    let mut changed = use_reviews_changed();
+    let mut rows = use_signal(|| items.clone());
+    let mut selected = use_signal(|| 0usize);
+    let mut composing = use_signal(|| None::<(String, String, ReviewStatus)>);
+    let mut flash = use_signal(|| None::<Flash>);
+    let navigator = use_navigator();
+
+    let act = move |dealership_id: String, call_id: String, change: Change| {
+        let api = api.clone();
+        let current = rows
+            .peek()
+            .iter()
+            .find(|i| i.is(&dealership_id, &call_id))
+            .cloned();
+        let Some(current) = current else { return };
+        if let Err(why) = change.validate(Some(current.status)) {
+            flash.set(Some(Flash {
+                ok: false,
+                text: why,
+            }));
+            return;
+        }
+        composing.set(None);
+        let (d, c) = (dealership_id.clone(), call_id.clone());
+        let shown = optimistic(
+            &rows.peek(),
+            |i| i.is(&d, &c),
+            |i| i.with_review(&change.apply(&i.review())),
+            |i| i.status != ReviewStatus::Resolved,
+        );
+        rows.set(shown.items);
+        flash.set(Some(Flash {
+            ok: true,
+            text: format!("Saving call {call_id}…"),
+        }));
+        spawn(async move {
+            match api.change_review(&dealership_id, &call_id, &change).await {
+                Ok(saved) => {
+                    // The database's answer wins over what was guessed.
+                    let fixed: Vec<QueueItem> = rows
+                        .peek()
+                        .iter()
+                        .map(|i| {
+                            if i.is(&dealership_id, &call_id) {
+                                QueueItem {
+                                    status: saved.status,
+                                    assignee_id: saved.assignee_id.clone(),
+                                    notes: saved.notes.clone(),
+                                    ..i.clone()
+                                }
+                            } else {
+                                i.clone()
+                            }
+                        })
+                        .collect();
+                    rows.set(fixed);
+                    flash.set(Some(Flash {
+                        ok: true,
+                        text: change.confirmation(&call_id),
+                    }));
+                    *changed.write() += 1;
+                }
+                Err(e) => {
+                    if let Some(undo) = shown.undo {
+                        let back = rollback(&rows.peek(), |i| i.is(&dealership_id, &call_id), undo);
+                        rows.set(back);
+                    }
+                    flash.set(Some(Flash {
+                        ok: false,
+                        text: format!("Not saved: {e}"),
+                    }));
+                }
+            }
+        });
+    };
+
+    let list = rows.read().clone();
+    let count = list.len();
+    let me_now = me.read().clone();
+
+    let on_key = {
+        let list = list.clone();
+        let me_now = me_now.clone();
+        let mut act = act.clone();
+        move |e: KeyboardEvent| {
+            if count == 0 {
+                return;
+            }
+            let current = selected().min(count - 1);
+            let item = list[current].clone();
+            match e.key() {
+                Key::ArrowDown => {
+                    e.prevent_default();
+                    selected.set((current + 1).min(count - 1));
+                }
+                Key::ArrowUp => {
+                    e.prevent_default();
+                    selected.set(current.saturating_sub(1));
+                }
+                Key::Enter => {
+                    navigator.push(Route::CallDetail {
+                        dealership_id: item.dealership_id,
+                        call_id: item.call_id,
+                        view: ViewState::default(),
+                    });
+                }
+                Key::Escape => composing.set(None),
+                Key::Character(c) if c == "j" => selected.set((current + 1).min(count - 1)),
+                Key::Character(c) if c == "k" => selected.set(current.saturating_sub(1)),
+                Key::Character(c)
+                    if c == "c"
+                        && me_now.role.can_review()
+                        && assign_choice(&me_now, item.assignee_id.as_deref())
+                            == AssignChoice::Claim =>
+                {
+                    act(
+                        item.dealership_id,
+                        item.call_id,
+                        Change::Assign {
+                            to: Some(me_now.user_id.clone()),
+                            name: Some(me_now.full_name.clone()),
+                        },
+                    );
+                }
+                Key::Character(c) if me_now.role.can_review() => {
+                    if let Some(to) = ReviewStatus::from_shortcut(&c) {
+                        e.prevent_default();
+                        if to.needs_notes() {
+                            composing.set(Some((item.dealership_id, item.call_id, to)));
+                        } else {
+                            act(
+                                item.dealership_id,
+                                item.call_id,
+                                Change::Status { to, notes: None },
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+
+    rsx! {
+        div { id: "flash", class: "flash", role: "status", "aria-live": "polite",
+            match flash() {
+                Some(f) if f.ok => rsx! { span { class: "ok", "{f.text}" } },
+                Some(f) => rsx! { span { class: "error", "{f.text}" } },
+                None => rsx! {},
+            }
+        }
+        if list.is_empty() {
+            p { class: "state empty", id: "queue-empty", "Nothing waiting here. Well done." }
+        } else {
+            div {
+                class: "table-wrap",
+                id: "review-list",
+                tabindex: "0",
+                "aria-label": "{label}. Keys: j/k move, Enter opens, r reviewed, f follow-up, s resolve, e escalate, o re-open, c claim.",
+                onkeydown: on_key,
+                table { class: "calls queue",
+                    thead { tr {
+                        th { "Verdict" } th { "Score" } th { "Call" }
+                        if show_dealership { th { "Dealership" } }
+                        th { "Reasons" } th { "Status" } th { "Assignee" } th { "Waiting" } th { "Notes" } th { "Actions" }
+                    } }
+                    tbody {
+                        for (i, item) in list.iter().enumerate() {
+                            QueueRow {
+                                key: "{item.dealership_id}/{item.call_id}",
+                                item: item.clone(),
+                                selected: i == selected(),
+                                show_dealership,
+                                me: me_now.clone(),
+                                candidates: team.as_ref().map(|(m, a)| assign_candidates(&me_now, m, a, &item.dealership_id)).unwrap_or_default(),
+                                composing: composing().filter(|(d, c, _)| item.is(d, c)).map(|(_, _, s)| s),
+                                on_select: move |_| selected.set(i),
+                                on_compose: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    move |s: Option<ReviewStatus>| composing.set(s.map(|s| (d.clone(), c.clone(), s)))
+                                },
+                                on_change: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    let mut act = act.clone();
+                                    move |change: Change| act(d.clone(), c.clone(), change)
+                                },
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn QueueRow(
+    item: QueueItem,
+    selected: bool,
+    show_dealership: bool,
+    me: Me,
+    candidates: Vec<Member>,
+    composing: Option<ReviewStatus>,
+    on_select: EventHandler<()>,
+    on_compose: EventHandler<Option<ReviewStatus>>,
+    on_change: EventHandler<Change>,
+) -> Element {
+    let mine = item.assignee_id.as_deref() == Some(me.user_id.as_str());
+    let other = item.assignee_id.is_some() && !mine;
+    let class = match (selected, other) {
+        (true, true) => "queue-row selected assigned-other",
+        (true, false) => "queue-row selected",
+        (false, true) => "queue-row assigned-other",
+        (false, false) => "queue-row",
+    };
+    let reasons = item
+        .reasons
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .take(2)
+        .map(|r| humanize(r))
+        .collect::<Vec<_>>()
+        .join("; ");
+    rsx! {
+        tr {
+            class: "{class}",
+            "data-dealership": "{item.dealership_id}",
+            "data-call": "{item.call_id}",
+            "data-status": "{item.status.as_str()}",
+            "data-assignee": "{item.assignee_id.clone().unwrap_or_default()}",
+            onclick: move |_| on_select.call(()),
+            td { VerdictBadge { verdict: item.verdict.clone() } }
+            td { {item.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
+            td { Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() }, class: "call-link", "{item.call_id}" } }
+            if show_dealership { td { class: "dealer", {item.dealership_name.clone().unwrap_or_else(|| item.dealership_id.clone())} } }
+            td { class: "reasons", "{reasons}" }
+            td { class: "status", {humanize(item.status.as_str())} }
+            td { class: "assignee",
+                if mine { strong { "You" } }
+                else if let Some(name) = item.assignee_name.clone() { span { class: "tag-other", title: "Assigned to someone else", "Assigned to {name}" } }
+                else if other { span { class: "tag-other", "Assigned to someone else" } }
+                else { span { class: "muted", "Unassigned" } }
+            }
+            td { class: "age", {item.age_hours.map(age_label).unwrap_or_default()} }
+            td { class: "notes-cell", {item.notes.clone().unwrap_or_default()} }
+            td { ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change } }
+        }
+    }
+}

@@ -1,0 +1,744 @@
+//! The review workflow as the browser sees it: states and the transitions the
+//! database allows (a mirror of `private.review_transition_allowed`, so the UI only
+//! offers what `review_call` would accept), which role may do what, keyboard
+//! shortcuts, optimistic changes with their rollback, and the queue's URL state.
+//! The database stays the judge: everything here only decides what to *show*.
+//! Pure and host-tested.
+
+use serde::Deserialize;
+
+use crate::urlstate::{decode, encode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Open,
+    Reviewed,
+    FollowUpNeeded,
+    Resolved,
+    Escalated,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 5] = [
+        ReviewStatus::Open,
+        ReviewStatus::Reviewed,
+        ReviewStatus::FollowUpNeeded,
+        ReviewStatus::Resolved,
+        ReviewStatus::Escalated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "open",
+            ReviewStatus::Reviewed => "reviewed",
+            ReviewStatus::FollowUpNeeded => "follow_up_needed",
+            ReviewStatus::Resolved => "resolved",
+            ReviewStatus::Escalated => "escalated",
+        }
+    }
+
+    /// The button that moves a review here.
+    pub fn action_label(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "Re-open",
+            ReviewStatus::Reviewed => "Mark reviewed",
+            ReviewStatus::FollowUpNeeded => "Follow-up needed",
+            ReviewStatus::Resolved => "Resolve",
+            ReviewStatus::Escalated => "Escalate",
+        }
+    }
+
+    /// What the confirmation says once the database accepted the change.
+    pub fn done_label(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "Re-opened",
+            ReviewStatus::Reviewed => "Marked reviewed",
+            ReviewStatus::FollowUpNeeded => "Marked follow-up needed",
+            ReviewStatus::Resolved => "Resolved",
+            ReviewStatus::Escalated => "Escalated",
+        }
+    }
+
+    /// Notes are required to reach these (the database refuses blank notes too).
+    pub fn needs_notes(self) -> bool {
+        matches!(self, ReviewStatus::Resolved | ReviewStatus::Escalated)
+    }
+
+    /// The keyboard shortcut of the action that moves a review here.
+    pub fn shortcut(self) -> char {
+        match self {
+            ReviewStatus::Open => 'o',
+            ReviewStatus::Reviewed => 'r',
+            ReviewStatus::FollowUpNeeded => 'f',
+            ReviewStatus::Resolved => 's',
+            ReviewStatus::Escalated => 'e',
+        }
+    }
+
+    pub fn from_shortcut(key: &str) -> Option<ReviewStatus> {
+        ReviewStatus::ALL
+            .into_iter()
+            .find(|s| key.len() == 1 && key.starts_with(s.shortcut()))
+    }
+}
+
+/// Where a review may go from `from` (`None`: the call has no review yet). Same
+/// table as the database function; `same state` is never offered.
+pub fn allowed_targets(from: Option<ReviewStatus>) -> Vec<ReviewStatus> {
+    use ReviewStatus::*;
+    let Some(from) = from else {
+        return ReviewStatus::ALL.to_vec();
+    };
+    ReviewStatus::ALL
+        .into_iter()
+        .filter(|to| {
+            *to != from
+                && matches!(
+                    (from, to),
+                    (_, Open)
+                        | (Open, _)
+                        | (Reviewed, _)
+                        | (FollowUpNeeded, _)
+                        | (Escalated, FollowUpNeeded | Resolved)
+                )
+        })
+        .collect()
+}
+
+/// The signed-in user's role as `profiles` says (what the UI shows; RLS decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    Csm,
+    Manager,
+    Admin,
+    /// No profile (yet): treated like a CSM without dealerships.
+    #[default]
+    Unknown,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Role {
+        match s {
+            "csm" => Role::Csm,
+            "manager" => Role::Manager,
+            "admin" => Role::Admin,
+            _ => Role::Unknown,
+        }
+    }
+
+    /// Whether the review functions accept this role at all (admins are read-only).
+    pub fn can_review(self) -> bool {
+        matches!(self, Role::Csm | Role::Manager)
+    }
+
+    /// Managers (and admins, read-only) get the team overview.
+    pub fn sees_team(self) -> bool {
+        matches!(self, Role::Manager | Role::Admin)
+    }
+}
+
+/// Who is signed in, for deciding which controls to show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Me {
+    pub user_id: String,
+    pub full_name: String,
+    pub role: Role,
+}
+
+/// What may be done about a review's assignee, given who holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignChoice {
+    /// A CSM takes an unassigned review.
+    Claim,
+    /// A CSM gives back their own review.
+    Release,
+    /// A manager picks anyone on the team who can see the dealership (or nobody).
+    Pick,
+    /// Assigned to someone else, and this role cannot take it over.
+    None,
+}
+
+pub fn assign_choice(me: &Me, assignee: Option<&str>) -> AssignChoice {
+    match (me.role, assignee) {
+        (Role::Manager, _) => AssignChoice::Pick,
+        (Role::Csm, None) => AssignChoice::Claim,
+        (Role::Csm, Some(a)) if a == me.user_id => AssignChoice::Release,
+        _ => AssignChoice::None,
+    }
+}
+
+/// A person a manager can hand work to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Member {
+    pub user_id: String,
+    pub full_name: String,
+    pub role: String,
+    pub manager_id: Option<String>,
+}
+
+/// The people a manager may assign a review of `dealership` to: themself (they see
+/// every dealership of their team) and each direct report assigned to it.
+/// `assignments` are (user id, dealership id) rows. Mirrors `assign_review`.
+pub fn assign_candidates(
+    me: &Me,
+    members: &[Member],
+    assignments: &[(String, String)],
+    dealership: &str,
+) -> Vec<Member> {
+    if me.role != Role::Manager {
+        return vec![];
+    }
+    let mut out: Vec<Member> = members
+        .iter()
+        .filter(|m| {
+            m.user_id == me.user_id
+                || (m.manager_id.as_deref() == Some(me.user_id.as_str())
+                    && assignments
+                        .iter()
+                        .any(|(u, d)| *u == m.user_id && d == dealership))
+        })
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    out
+}
+
+/// A manager's team: the people and their (user id, dealership id) assignments.
+pub type Team = (Vec<Member>, Vec<(String, String)>);
+
+/// The part of a queue item an action changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewState {
+    pub status: Option<ReviewStatus>,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A change the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Status {
+        to: ReviewStatus,
+        notes: Option<String>,
+    },
+    Assign {
+        to: Option<String>,
+        name: Option<String>,
+    },
+}
+
+impl Change {
+    /// Checked before anything is sent, with the database's own rule, so the common
+    /// mistake (no note) does not need a round trip.
+    pub fn validate(&self, current: Option<ReviewStatus>) -> Result<(), String> {
+        match self {
+            Change::Status { to, notes } => {
+                if !allowed_targets(current).contains(to) {
+                    return Err(format!(
+                        "A review cannot move from {} to {}.",
+                        current.map(|s| s.as_str()).unwrap_or("no review"),
+                        to.as_str()
+                    ));
+                }
+                let blank = notes.as_deref().map(str::trim).unwrap_or("").is_empty();
+                if to.needs_notes() && blank {
+                    return Err(format!(
+                        "Write a note first: it is required to mark a review {}.",
+                        to.as_str().replace('_', " ")
+                    ));
+                }
+                Ok(())
+            }
+            Change::Assign { .. } => Ok(()),
+        }
+    }
+
+    /// The state shown while the request is on its way.
+    pub fn apply(&self, state: &ReviewState) -> ReviewState {
+        match self {
+            Change::Status { to, notes } => ReviewState {
+                status: Some(*to),
+                notes: notes
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .or_else(|| state.notes.clone()),
+                ..state.clone()
+            },
+            Change::Assign { to, name } => ReviewState {
+                assignee_id: to.clone(),
+                assignee_name: name.clone(),
+                ..state.clone()
+            },
+        }
+    }
+
+    /// The visible confirmation once the database accepted it.
+    pub fn confirmation(&self, call_id: &str) -> String {
+        match self {
+            Change::Status { to, .. } => format!("{} call {call_id}.", to.done_label()),
+            Change::Assign { name: Some(n), .. } => format!("Assigned call {call_id} to {n}."),
+            Change::Assign { name: None, .. } => format!("Call {call_id} is now unassigned."),
+        }
+    }
+}
+
+/// A list changed optimistically, with what is needed to put it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Optimistic<T> {
+    pub items: Vec<T>,
+    /// The item as it was and where it stood.
+    pub undo: Option<(usize, T)>,
+}
+
+/// Replaces the item `matches` finds with `change(item)`; items for which `keep`
+/// returns false leave the list (a resolved review leaves the queue).
+pub fn optimistic<T: Clone>(
+    items: &[T],
+    matches: impl Fn(&T) -> bool,
+    change: impl Fn(&T) -> T,
+    keep: impl Fn(&T) -> bool,
+) -> Optimistic<T> {
+    let mut out = items.to_vec();
+    let Some(index) = out.iter().position(&matches) else {
+        return Optimistic {
+            items: out,
+            undo: None,
+        };
+    };
+    let before = out[index].clone();
+    let after = change(&before);
+    if keep(&after) {
+        out[index] = after;
+    } else {
+        out.remove(index);
+    }
+    Optimistic {
+        items: out,
+        undo: Some((index, before)),
+    }
+}
+
+/// Puts the item back where it was after the database refused the change.
+pub fn rollback<T: Clone>(items: &[T], matches: impl Fn(&T) -> bool, undo: (usize, T)) -> Vec<T> {
+    let (index, before) = undo;
+    let mut out = items.to_vec();
+    match out.iter().position(matches) {
+        Some(i) => out[i] = before,
+        None => out.insert(index.min(out.len()), before),
+    }
+    out
+}
+
+/// "3 h", "2 d": how long a call has been waiting.
+pub fn age_label(hours: f64) -> String {
+    if hours < 1.0 {
+        "< 1 h".into()
+    } else if hours < 48.0 {
+        format!("{:.0} h", hours.floor())
+    } else {
+        format!("{:.0} d", (hours / 24.0).floor())
+    }
+}
+
+/// One line of a call's history, for people.
+pub fn history_text(
+    actor: Option<&str>,
+    from: Option<&str>,
+    to: &str,
+    to_assignee: Option<&str>,
+    status_changed: bool,
+    assignee_changed: bool,
+) -> String {
+    let who = actor.unwrap_or("System");
+    let words = |s: &str| s.replace('_', " ");
+    if !status_changed && assignee_changed {
+        return match to_assignee {
+            Some(name) if Some(name) == actor => format!("{who} took it"),
+            Some(name) => format!("{who} assigned it to {name}"),
+            None => format!("{who} unassigned it"),
+        };
+    }
+    match (actor, from) {
+        (None, None) => "Opened automatically".into(),
+        (_, None) => format!("{who} set it to {}", words(to)),
+        (_, Some(f)) if to == "open" => format!("{who} re-opened it (was {})", words(f)),
+        (_, Some(f)) => format!("{who} changed {} → {}", words(f), words(to)),
+    }
+}
+
+/// How the queue is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// Bad before needs review, lowest score first, then oldest.
+    #[default]
+    Worst,
+    Oldest,
+}
+
+/// The queue's URL state: `/queue?d=&sort=oldest&mine=1`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueState {
+    pub dealership: Option<String>,
+    pub sort: QueueSort,
+    /// Only items assigned to me.
+    pub mine: bool,
+}
+
+/// The most items the queue page loads at once; the badge counts them all.
+pub const QUEUE_LIMIT: usize = 200;
+
+pub const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours";
+
+impl QueueState {
+    /// PostgREST filters of the queue (verdict needs_review or bad, not resolved —
+    /// the view holds only unresolved reviews).
+    pub fn filters(&self, me: &Me) -> Vec<(String, String)> {
+        let mut q = vec![("verdict".to_string(), "in.(needs_review,bad)".to_string())];
+        if let Some(d) = &self.dealership {
+            q.push(("dealership_id".into(), format!("eq.{d}")));
+        }
+        // Until the profile has loaded there is no id to filter on.
+        if self.mine && !me.user_id.is_empty() {
+            q.push(("assignee_id".into(), format!("eq.{}", me.user_id)));
+        }
+        q
+    }
+
+    pub fn list_query(&self, me: &Me) -> Vec<(String, String)> {
+        let mut q = self.filters(me);
+        q.push(("select".into(), QUEUE_COLUMNS.into()));
+        let order = match self.sort {
+            QueueSort::Worst => {
+                "severity.asc,score.asc.nullsfirst,flagged_at.asc,dealership_id.asc,call_id.asc"
+            }
+            QueueSort::Oldest => "flagged_at.asc,dealership_id.asc,call_id.asc",
+        };
+        q.push(("order".into(), order.into()));
+        q.push(("limit".into(), QUEUE_LIMIT.to_string()));
+        q
+    }
+
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(d) = &self.dealership {
+            parts.push(format!("d={}", encode(d).replace('%', "%25")));
+        }
+        if self.sort == QueueSort::Oldest {
+            parts.push("sort=oldest".into());
+        }
+        if self.mine {
+            parts.push("mine=1".into());
+        }
+        parts.join("&")
+    }
+
+    pub fn parse(query: &str) -> QueueState {
+        let mut state = QueueState::default();
+        for pair in query.trim_start_matches('?').split('&') {
+            let Some((key, raw)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = decode(raw);
+            match key {
+                "d" if !value.is_empty() && value != "all" => state.dealership = Some(value),
+                "sort" if value == "oldest" => state.sort = QueueSort::Oldest,
+                "mine" if value == "1" => state.mine = true,
+                _ => {}
+            }
+        }
+        state
+    }
+}
+
+impl From<&str> for QueueState {
+    fn from(query: &str) -> Self {
+        QueueState::parse(query)
+    }
+}
+
+impl std::fmt::Display for QueueState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_query_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReviewStatus::*;
+    use super::*;
+
+    #[test]
+    fn the_offered_transitions_are_the_databases_table() {
+        assert_eq!(
+            allowed_targets(Some(Open)),
+            vec![Reviewed, FollowUpNeeded, Resolved, Escalated]
+        );
+        assert_eq!(
+            allowed_targets(Some(Reviewed)),
+            vec![Open, FollowUpNeeded, Resolved, Escalated]
+        );
+        assert_eq!(
+            allowed_targets(Some(FollowUpNeeded)),
+            vec![Open, Reviewed, Resolved, Escalated]
+        );
+        assert_eq!(
+            allowed_targets(Some(Escalated)),
+            vec![Open, FollowUpNeeded, Resolved]
+        );
+        assert_eq!(allowed_targets(Some(Resolved)), vec![Open], "only re-open");
+        assert_eq!(allowed_targets(None).len(), 5, "no review yet: anything");
+    }
+
+    #[test]
+    fn resolving_or_escalating_without_a_note_is_refused_before_sending() {
+        let blank = Change::Status {
+            to: Resolved,
+            notes: Some("  ".into()),
+        };
+        assert!(blank.validate(Some(Open)).unwrap_err().contains("note"));
+        let escalate = Change::Status {
+            to: Escalated,
+            notes: None,
+        };
+        assert!(escalate.validate(Some(Open)).is_err());
+        let reviewed = Change::Status {
+            to: Reviewed,
+            notes: None,
+        };
+        assert_eq!(reviewed.validate(Some(Open)), Ok(()));
+        let with_note = Change::Status {
+            to: Resolved,
+            notes: Some("called back".into()),
+        };
+        assert_eq!(with_note.validate(Some(Open)), Ok(()));
+        assert!(
+            with_note.validate(Some(Resolved)).is_err(),
+            "same state is refused"
+        );
+    }
+
+    #[test]
+    fn admins_see_no_review_actions_and_csms_only_claim_or_release() {
+        let admin = Me {
+            user_id: "a".into(),
+            full_name: String::new(),
+            role: Role::Admin,
+        };
+        assert!(!admin.role.can_review());
+        assert_eq!(assign_choice(&admin, None), AssignChoice::None);
+        let csm = Me {
+            user_id: "n".into(),
+            full_name: String::new(),
+            role: Role::Csm,
+        };
+        assert!(csm.role.can_review());
+        assert_eq!(assign_choice(&csm, None), AssignChoice::Claim);
+        assert_eq!(assign_choice(&csm, Some("n")), AssignChoice::Release);
+        assert_eq!(assign_choice(&csm, Some("s")), AssignChoice::None);
+        let manager = Me {
+            user_id: "m".into(),
+            full_name: String::new(),
+            role: Role::Manager,
+        };
+        assert_eq!(assign_choice(&manager, Some("s")), AssignChoice::Pick);
+        assert!(manager.role.sees_team() && admin.role.sees_team() && !csm.role.sees_team());
+    }
+
+    #[test]
+    fn a_manager_can_assign_to_himself_and_to_reports_assigned_to_the_dealership() {
+        let me = Me {
+            user_id: "m".into(),
+            full_name: String::new(),
+            role: Role::Manager,
+        };
+        let member = |id: &str, name: &str, manager: Option<&str>| Member {
+            user_id: id.into(),
+            full_name: name.into(),
+            role: "csm".into(),
+            manager_id: manager.map(str::to_string),
+        };
+        let members = vec![
+            member("n", "Nora North", Some("m")),
+            member("s", "Sam South", Some("m")),
+            member("m", "Morgan Manager", None),
+            member("x", "Xavier Elsewhere", Some("other")),
+        ];
+        let assignments = vec![
+            ("n".to_string(), "honda-quincy".to_string()),
+            ("s".to_string(), "ford-weymouth".to_string()),
+            ("x".to_string(), "honda-quincy".to_string()),
+        ];
+        let names: Vec<String> = assign_candidates(&me, &members, &assignments, "honda-quincy")
+            .into_iter()
+            .map(|m| m.full_name)
+            .collect();
+        assert_eq!(names, vec!["Morgan Manager", "Nora North"]);
+        let csm = Me {
+            user_id: "n".into(),
+            full_name: String::new(),
+            role: Role::Csm,
+        };
+        assert!(assign_candidates(&csm, &members, &assignments, "honda-quincy").is_empty());
+    }
+
+    #[test]
+    fn an_optimistic_change_is_shown_at_once_and_rolled_back_in_place_on_refusal() {
+        let items = vec![("a", Open), ("b", Open), ("c", Reviewed)];
+        let changed = optimistic(
+            &items,
+            |i| i.0 == "b",
+            |i| (i.0, Resolved),
+            |i| i.1 != Resolved,
+        );
+        assert_eq!(
+            changed.items,
+            vec![("a", Open), ("c", Reviewed)],
+            "a resolved item leaves the queue at once"
+        );
+        let restored = rollback(&changed.items, |i| i.0 == "b", changed.undo.unwrap());
+        assert_eq!(restored, items, "refused: it is back where it was");
+
+        let reviewed = optimistic(&items, |i| i.0 == "a", |i| (i.0, Reviewed), |_| true);
+        assert_eq!(reviewed.items[0], ("a", Reviewed));
+        let restored = rollback(&reviewed.items, |i| i.0 == "a", reviewed.undo.unwrap());
+        assert_eq!(restored, items);
+
+        let missing = optimistic(&items, |i| i.0 == "zz", |i| *i, |_| true);
+        assert_eq!(missing.undo, None);
+    }
+
+    #[test]
+    fn the_optimistic_state_keeps_old_notes_unless_new_ones_are_written() {
+        let state = ReviewState {
+            status: Some(Open),
+            assignee_id: None,
+            assignee_name: None,
+            notes: Some("first".into()),
+        };
+        let reviewed = Change::Status {
+            to: Reviewed,
+            notes: None,
+        }
+        .apply(&state);
+        assert_eq!(reviewed.notes.as_deref(), Some("first"));
+        assert_eq!(reviewed.status, Some(Reviewed));
+        let resolved = Change::Status {
+            to: Resolved,
+            notes: Some("done".into()),
+        }
+        .apply(&state);
+        assert_eq!(resolved.notes.as_deref(), Some("done"));
+        let assigned = Change::Assign {
+            to: Some("s".into()),
+            name: Some("Sam South".into()),
+        };
+        assert_eq!(
+            assigned.apply(&state).assignee_name.as_deref(),
+            Some("Sam South")
+        );
+        assert_eq!(
+            assigned.confirmation("c1"),
+            "Assigned call c1 to Sam South."
+        );
+    }
+
+    #[test]
+    fn each_action_has_its_own_shortcut_key() {
+        let keys: std::collections::HashSet<char> =
+            ReviewStatus::ALL.iter().map(|s| s.shortcut()).collect();
+        assert_eq!(keys.len(), 5);
+        assert!(!keys.contains(&'j') && !keys.contains(&'k') && !keys.contains(&'c'));
+        assert_eq!(ReviewStatus::from_shortcut("s"), Some(Resolved));
+        assert_eq!(ReviewStatus::from_shortcut("x"), None);
+        assert_eq!(ReviewStatus::from_shortcut("so"), None);
+    }
+
+    #[test]
+    fn history_lines_say_who_did_what() {
+        assert_eq!(
+            history_text(None, None, "open", None, true, false),
+            "Opened automatically"
+        );
+        assert_eq!(
+            history_text(
+                Some("Nora North"),
+                Some("open"),
+                "resolved",
+                None,
+                true,
+                false
+            ),
+            "Nora North changed open → resolved"
+        );
+        assert_eq!(
+            history_text(
+                Some("Nora North"),
+                Some("resolved"),
+                "open",
+                None,
+                true,
+                false
+            ),
+            "Nora North re-opened it (was resolved)"
+        );
+        assert_eq!(
+            history_text(
+                Some("Nora North"),
+                Some("open"),
+                "open",
+                Some("Nora North"),
+                false,
+                true
+            ),
+            "Nora North took it"
+        );
+        assert_eq!(
+            history_text(
+                Some("Morgan Manager"),
+                Some("open"),
+                "open",
+                Some("Sam South"),
+                false,
+                true
+            ),
+            "Morgan Manager assigned it to Sam South"
+        );
+    }
+
+    #[test]
+    fn ages_read_in_hours_then_days() {
+        assert_eq!(age_label(0.5), "< 1 h");
+        assert_eq!(age_label(5.7), "5 h");
+        assert_eq!(age_label(47.9), "47 h");
+        assert_eq!(age_label(73.0), "3 d");
+    }
+
+    #[test]
+    fn the_queue_asks_for_flagged_unresolved_calls_in_the_chosen_order() {
+        let me = Me {
+            user_id: "n".into(),
+            full_name: String::new(),
+            role: Role::Csm,
+        };
+        let worst = QueueState::default().list_query(&me);
+        assert!(worst.contains(&("verdict".into(), "in.(needs_review,bad)".into())));
+        let order = &worst.iter().find(|(k, _)| k == "order").unwrap().1;
+        assert!(order.starts_with("severity.asc,score.asc"), "{order}");
+        let oldest = QueueState {
+            sort: QueueSort::Oldest,
+            mine: true,
+            dealership: Some("honda-quincy".into()),
+        };
+        let q = oldest.list_query(&me);
+        assert!(q.contains(&(
+            "order".into(),
+            "flagged_at.asc,dealership_id.asc,call_id.asc".into()
+        )));
+        assert!(q.contains(&("assignee_id".into(), "eq.n".into())));
+        assert!(q.contains(&("dealership_id".into(), "eq.honda-quincy".into())));
+        assert_eq!(QueueState::parse(&oldest.to_query_string()), oldest);
+        assert_eq!(QueueState::default().to_query_string(), "");
+    }
+}

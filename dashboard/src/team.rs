@@ -1,0 +1,412 @@
+//! The manager's team overview as URL state and queries: filters (CSM, dealership,
+//! period) kept in the query string, the RPC arguments of the overview functions,
+//! the PostgREST filters of the drill-down lists (unresolved items, review
+//! activity) and the geometry of the flagged-vs-resolved chart. The numbers come
+//! from SQL (`team_csm_stats`, `team_dealership_stats`, `team_daily_flow`); this
+//! only asks for them. Pure and host-tested.
+
+use serde_json::{json, Value};
+
+use crate::time::{iso_from_ms, Window};
+use crate::urlstate::{decode, encode, CSV_LIMIT};
+
+/// Age buckets of the open backlog, as `review_queue.age_bucket` names them.
+pub const AGE_BUCKETS: [(&str, &str); 3] = [
+    ("under_24h", "< 24 h"),
+    ("1_to_3d", "1–3 d"),
+    ("over_3d", "> 3 d"),
+];
+
+/// What the activity drill-down lists.
+pub const ACTIVITY_KINDS: [&str; 3] = ["done", "resolved", "escalated"];
+
+/// `/team?csm=&d=&range=&from=&to=`, plus `age` (unresolved list) or `kind`
+/// (activity list) for the drill-downs. The period defaults to the last 7 days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamState {
+    pub dealership: Option<String>,
+    /// A user id; `unassigned` in the unresolved list means nobody's.
+    pub csm: Option<String>,
+    pub window: Window,
+    pub age: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl Default for TeamState {
+    fn default() -> Self {
+        TeamState {
+            dealership: None,
+            csm: None,
+            window: Window::Last7d,
+            age: None,
+            kind: None,
+        }
+    }
+}
+
+pub const UNASSIGNED: &str = "unassigned";
+
+const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours";
+const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
+const ACTIVITY_COLUMNS: &str =
+    "id,dealership_id,call_id,created_at,actor_name,from_status,to_status,notes,verdict,score";
+
+impl TeamState {
+    /// The filters only, without a drill-down: what the overview links carry.
+    pub fn filters_only(&self) -> TeamState {
+        TeamState {
+            age: None,
+            kind: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn with_dealership(&self, dealership: Option<String>) -> TeamState {
+        TeamState {
+            dealership,
+            ..self.clone()
+        }
+    }
+
+    fn period(&self, now_ms: f64) -> (String, String) {
+        let (start, end) = self.window.bounds_ms(now_ms);
+        (iso_from_ms(start), iso_from_ms(end))
+    }
+
+    fn csm_uuid(&self) -> Option<&str> {
+        self.csm.as_deref().filter(|c| *c != UNASSIGNED)
+    }
+
+    pub fn csm_stats_args(&self, now_ms: f64) -> Value {
+        let (from, to) = self.period(now_ms);
+        json!({ "p_from": from, "p_to": to, "p_dealership_id": self.dealership })
+    }
+
+    pub fn dealership_stats_args(&self, now_ms: f64) -> Value {
+        let (from, to) = self.period(now_ms);
+        json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid() })
+    }
+
+    pub fn flow_args(&self, now_ms: f64) -> Value {
+        let (from, to) = self.period(now_ms);
+        json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid(), "p_dealership_id": self.dealership })
+    }
+
+    /// The unresolved items behind the backlog numbers (`review_queue`): all of the
+    /// team's, narrowed by CSM (the assignee), dealership and age bucket. Not by
+    /// period: a backlog is "as of now".
+    pub fn unresolved_filters(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(d) = &self.dealership {
+            q.push(("dealership_id".into(), format!("eq.{d}")));
+        }
+        match self.csm.as_deref() {
+            Some(UNASSIGNED) => q.push(("assignee_id".into(), "is.null".into())),
+            Some(id) => q.push(("assignee_id".into(), format!("eq.{id}"))),
+            None => {}
+        }
+        if let Some(age) = &self.age {
+            q.push(("age_bucket".into(), format!("eq.{age}")));
+        }
+        q
+    }
+
+    pub fn unresolved_query(&self) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters();
+        q.push(("select".into(), UNRESOLVED_COLUMNS.into()));
+        q.push((
+            "order".into(),
+            "flagged_at.asc,dealership_id.asc,call_id.asc".into(),
+        ));
+        q.push(("limit".into(), "500".into()));
+        q
+    }
+
+    pub fn unresolved_csv_query(&self) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters();
+        q.push(("select".into(), UNRESOLVED_CSV_COLUMNS.into()));
+        q.push((
+            "order".into(),
+            "flagged_at.asc,dealership_id.asc,call_id.asc".into(),
+        ));
+        q.push(("limit".into(), CSV_LIMIT.to_string()));
+        q
+    }
+
+    /// The status changes behind "reviews done", "resolved" and "escalations"
+    /// (`review_history`), with the same definition as `team_csm_stats`.
+    pub fn activity_query(&self, now_ms: f64) -> Vec<(String, String)> {
+        let (from, to) = self.period(now_ms);
+        let mut q = vec![
+            ("status_changed".to_string(), "is.true".to_string()),
+            ("actor_id".into(), "not.is.null".into()),
+            ("created_at".into(), format!("gte.{from}")),
+            ("created_at".into(), format!("lt.{to}")),
+        ];
+        if let Some(d) = &self.dealership {
+            q.push(("dealership_id".into(), format!("eq.{d}")));
+        }
+        if let Some(id) = self.csm_uuid() {
+            q.push(("actor_id".into(), format!("eq.{id}")));
+        }
+        match self.kind.as_deref() {
+            Some("resolved") => q.push(("to_status".into(), "eq.resolved".into())),
+            Some("escalated") => q.push(("to_status".into(), "eq.escalated".into())),
+            _ => {}
+        }
+        q.push(("select".into(), ACTIVITY_COLUMNS.into()));
+        q.push(("order".into(), "created_at.desc,id.desc".into()));
+        q.push(("limit".into(), "500".into()));
+        q
+    }
+
+    pub fn to_query_string(&self) -> String {
+        let mut parts: Vec<(&str, String)> = Vec::new();
+        if let Some(d) = &self.dealership {
+            parts.push(("d", d.clone()));
+        }
+        if let Some(c) = &self.csm {
+            parts.push(("csm", c.clone()));
+        }
+        match &self.window {
+            Window::Last7d => {}
+            Window::Last24h => parts.push(("range", "24h".into())),
+            Window::Custom { from, to } => {
+                parts.push(("range", "custom".into()));
+                parts.push(("from", from.clone()));
+                parts.push(("to", to.clone()));
+            }
+        }
+        if let Some(a) = &self.age {
+            parts.push(("age", a.clone()));
+        }
+        if let Some(k) = &self.kind {
+            parts.push(("kind", k.clone()));
+        }
+        parts
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode(&v).replace('%', "%25")))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    pub fn parse(query: &str) -> TeamState {
+        let mut state = TeamState::default();
+        let (mut range, mut from, mut to) = (None, None, None);
+        for pair in query.trim_start_matches('?').split('&') {
+            let Some((key, raw)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = decode(raw);
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                "d" if value != "all" => state.dealership = Some(value),
+                "csm" if value != "all" => state.csm = Some(value),
+                "range" => range = Some(value),
+                "from" => from = Some(value),
+                "to" => to = Some(value),
+                "age" if AGE_BUCKETS.iter().any(|(k, _)| *k == value) => state.age = Some(value),
+                "kind" if ACTIVITY_KINDS.contains(&value.as_str()) => state.kind = Some(value),
+                _ => {}
+            }
+        }
+        state.window = match (range.as_deref(), from, to) {
+            (Some("24h"), _, _) => Window::Last24h,
+            (Some("custom"), Some(from), Some(to)) => {
+                Window::custom(&from, &to).unwrap_or(Window::Last7d)
+            }
+            _ => Window::Last7d,
+        };
+        state
+    }
+}
+
+impl From<&str> for TeamState {
+    fn from(query: &str) -> Self {
+        TeamState::parse(query)
+    }
+}
+
+impl std::fmt::Display for TeamState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_query_string())
+    }
+}
+
+/// One day of the chart: calls newly flagged and resolutions made.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct FlowDay {
+    pub day: String,
+    pub flagged: i64,
+    pub resolved: i64,
+}
+
+/// A pair of bars (flagged, resolved) per day, side by side, scaled to the busiest
+/// day: (x, width, flagged height, resolved height, tooltip).
+pub fn flow_bars(days: &[FlowDay], width: f64, height: f64) -> Vec<(f64, f64, f64, f64, String)> {
+    if days.is_empty() {
+        return vec![];
+    }
+    let max = days
+        .iter()
+        .map(|d| d.flagged.max(d.resolved))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let slot = width / days.len() as f64;
+    let bar = (slot * 0.4).max(1.0);
+    days.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                i as f64 * slot + slot * 0.1,
+                bar,
+                d.flagged as f64 / max * height,
+                d.resolved as f64 / max * height,
+                format!("{}: {} flagged, {} resolved", d.day, d.flagged, d.resolved),
+            )
+        })
+        .collect()
+}
+
+/// The headline of the chart: is the backlog growing in this period?
+pub fn flow_summary(days: &[FlowDay]) -> (i64, i64, String) {
+    let flagged: i64 = days.iter().map(|d| d.flagged).sum();
+    let resolved: i64 = days.iter().map(|d| d.resolved).sum();
+    let words = match flagged - resolved {
+        0 => "Resolutions keep pace with incoming flagged calls.".to_string(),
+        n if n > 0 => format!("Backlog growing: {n} more flagged than resolved."),
+        n => format!("Backlog shrinking: {} more resolved than flagged.", -n),
+    };
+    (flagged, resolved, words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_795_000_000_000.0;
+
+    fn sample() -> TeamState {
+        TeamState {
+            dealership: Some("honda-quincy".into()),
+            csm: Some("a0000000-0000-4000-8000-000000000003".into()),
+            window: Window::Custom {
+                from: "2026-11-01".into(),
+                to: "2026-11-07".into(),
+            },
+            age: Some("1_to_3d".into()),
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn the_team_filters_survive_the_url_and_default_to_the_last_seven_days() {
+        let s = sample();
+        assert_eq!(TeamState::parse(&s.to_query_string()), s);
+        assert_eq!(TeamState::default().to_query_string(), "");
+        assert_eq!(TeamState::parse("").window, Window::Last7d);
+        assert_eq!(TeamState::parse("range=24h").window, Window::Last24h);
+        let odd = TeamState::parse("age=forever&kind=nap&csm=all&d=all");
+        assert_eq!(odd, TeamState::default(), "unknown values are ignored");
+    }
+
+    #[test]
+    fn the_overview_functions_get_the_period_and_filters() {
+        let s = sample();
+        let args = s.csm_stats_args(NOW);
+        assert_eq!(args["p_from"], "2026-11-01T00:00:00.000Z");
+        assert_eq!(args["p_to"], "2026-11-08T00:00:00.000Z");
+        assert_eq!(args["p_dealership_id"], "honda-quincy");
+        assert_eq!(
+            s.dealership_stats_args(NOW)["p_csm"],
+            "a0000000-0000-4000-8000-000000000003"
+        );
+        let flow = s.flow_args(NOW);
+        assert_eq!(flow["p_dealership_id"], "honda-quincy");
+        let all = TeamState::default().flow_args(NOW);
+        assert!(all["p_csm"].is_null() && all["p_dealership_id"].is_null());
+        let unassigned = TeamState {
+            csm: Some(UNASSIGNED.into()),
+            ..TeamState::default()
+        };
+        assert!(unassigned.dealership_stats_args(NOW)["p_csm"].is_null());
+    }
+
+    #[test]
+    fn a_backlog_number_drills_down_to_the_same_filters_on_the_queue_view() {
+        let q = sample().unresolved_query();
+        assert!(q.contains(&("dealership_id".into(), "eq.honda-quincy".into())));
+        assert!(q.contains(&(
+            "assignee_id".into(),
+            "eq.a0000000-0000-4000-8000-000000000003".into()
+        )));
+        assert!(q.contains(&("age_bucket".into(), "eq.1_to_3d".into())));
+        assert!(
+            q.iter().all(|(k, _)| k != "flagged_at"),
+            "the backlog is not windowed"
+        );
+        let nobody = TeamState {
+            csm: Some(UNASSIGNED.into()),
+            ..TeamState::default()
+        };
+        assert!(nobody
+            .unresolved_query()
+            .contains(&("assignee_id".into(), "is.null".into())));
+        let csv = sample().unresolved_csv_query();
+        assert!(csv.contains(&("limit".into(), CSV_LIMIT.to_string())));
+    }
+
+    #[test]
+    fn an_activity_number_drills_down_to_the_status_changes_in_the_period() {
+        let s = TeamState {
+            kind: Some("resolved".into()),
+            ..sample()
+        };
+        let q = s.activity_query(NOW);
+        assert!(q.contains(&("to_status".into(), "eq.resolved".into())));
+        assert!(q.contains(&("status_changed".into(), "is.true".into())));
+        assert!(q.contains(&("created_at".into(), "gte.2026-11-01T00:00:00.000Z".into())));
+        assert!(q.contains(&("created_at".into(), "lt.2026-11-08T00:00:00.000Z".into())));
+        assert!(q.contains(&(
+            "actor_id".into(),
+            "eq.a0000000-0000-4000-8000-000000000003".into()
+        )));
+        let done = TeamState {
+            kind: Some("done".into()),
+            ..sample()
+        };
+        assert!(done
+            .activity_query(NOW)
+            .iter()
+            .all(|(k, _)| k != "to_status"));
+    }
+
+    #[test]
+    fn the_chart_scales_to_the_busiest_day_and_says_whether_the_backlog_grows() {
+        let days = vec![
+            FlowDay {
+                day: "2026-11-01".into(),
+                flagged: 4,
+                resolved: 2,
+            },
+            FlowDay {
+                day: "2026-11-02".into(),
+                flagged: 1,
+                resolved: 0,
+            },
+        ];
+        let bars = flow_bars(&days, 200.0, 80.0);
+        assert_eq!(bars.len(), 2);
+        assert_eq!(bars[0].2, 80.0, "the busiest bar is full height");
+        assert_eq!(bars[0].3, 40.0);
+        assert_eq!(bars[1].0, 110.0, "second slot starts halfway plus margin");
+        assert!(bars[1].4.contains("1 flagged, 0 resolved"));
+        let (flagged, resolved, words) = flow_summary(&days);
+        assert_eq!((flagged, resolved), (5, 2));
+        assert_eq!(words, "Backlog growing: 3 more flagged than resolved.");
+        assert!(flow_bars(&[], 10.0, 10.0).is_empty());
+    }
+}

@@ -1,0 +1,434 @@
+//! The manager's team overview and its drill-downs. Every number comes from SQL
+//! (`team_csm_stats`, `team_dealership_stats`, `team_daily_flow`) and links to the
+//! rows behind it: the unresolved items (`review_queue`, with the workflow inline,
+//! so a manager can reassign or resolve) or the status changes (`review_history`).
+//! Filters (CSM, dealership, period) live in the URL.
+
+use dioxus::prelude::*;
+
+use crate::api::data::{CsmStats, DealershipStats};
+use crate::api::{use_api, ApiError};
+use crate::components::{Empty, ErrorNote, FlowChart, Loading, ReviewList};
+use crate::format::{humanize, percent};
+use crate::platform;
+use crate::review::{age_label, Role};
+use crate::team::{flow_summary, TeamState, AGE_BUCKETS, UNASSIGNED};
+use crate::time::{day_from_ms, Window};
+use crate::urlstate::{parse_verdict, ViewState};
+use crate::views::queue::use_team_members;
+use crate::views::shell::{use_dealerships, use_me};
+use crate::Route;
+
+#[component]
+pub fn Team(state: TeamState) -> Element {
+    let api = use_api();
+    let csm = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        async move { api.csm_stats(&state, platform::now_ms()).await }
+    }));
+    let api2 = use_api();
+    let dealers = use_resource(use_reactive!(|state| {
+        let api = api2.clone();
+        async move { api.dealership_stats(&state, platform::now_ms()).await }
+    }));
+    let api3 = use_api();
+    let flow = use_resource(use_reactive!(|state| {
+        let api = api3.clone();
+        async move { api.daily_flow(&state, platform::now_ms()).await }
+    }));
+    let me = use_me();
+
+    let people = match &*csm.read() {
+        None => rsx! { Loading { what: "the team's numbers" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(rows)) if rows.is_empty() => rsx! { Empty { message: "Nobody on your team yet." } },
+        Some(Ok(rows)) => {
+            let rows: Vec<CsmStats> = rows
+                .iter()
+                .filter(|r| {
+                    state.csm.is_none()
+                        || r.user_id == state.csm
+                        || (state.csm.as_deref() == Some(UNASSIGNED) && r.user_id.is_none())
+                })
+                .cloned()
+                .collect();
+            rsx! { CsmTable { rows, state: state.clone() } }
+        }
+    };
+    let dealerships = match &*dealers.read() {
+        None => rsx! { Loading { what: "the dealerships" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(rows)) => rsx! { DealershipTable { rows: rows.clone(), state: state.clone() } },
+    };
+    let chart = match &*flow.read() {
+        None => rsx! { Loading { what: "the chart" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(days)) => {
+            let (flagged, resolved, words) = flow_summary(days);
+            rsx! {
+                p { id: "flow-summary", class: "headline",
+                    span { id: "flow-flagged", "{flagged}" } " flagged · "
+                    span { id: "flow-resolved", "{resolved}" } " resolved. " "{words}"
+                }
+                FlowChart { days: days.clone() }
+            }
+        }
+    };
+
+    rsx! {
+        h1 { "Team overview" }
+        if me.read().role == Role::Csm {
+            p { class: "muted", "This overview is meant for managers; as a CSM you see your own numbers." }
+        }
+        div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Overview } }
+        div { class: "actions",
+            Link { id: "team-unresolved-link", to: Route::TeamUnresolved { state: state.filters_only() }, "Unresolved items across the team →" }
+        }
+        section { class: "panel", id: "team-people",
+            h2 { "Per person" }
+            p { class: "muted", "Reviews, resolutions and escalations in the period; backlog (unresolved, assigned to them) as of now, by how long it has waited." }
+            {people}
+        }
+        div { class: "health-grid",
+            section { class: "panel", id: "team-flow",
+                h2 { "Flagged calls vs. resolutions per day (UTC)" }
+                {chart}
+            }
+            section { class: "panel", id: "team-dealerships",
+                h2 { "Per dealership" }
+                {dealerships}
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TeamRoute {
+    Overview,
+    Unresolved,
+    Activity,
+}
+
+impl TeamRoute {
+    fn route(self, state: TeamState) -> Route {
+        match self {
+            TeamRoute::Overview => Route::Team { state },
+            TeamRoute::Unresolved => Route::TeamUnresolved { state },
+            TeamRoute::Activity => Route::TeamActivity { state },
+        }
+    }
+}
+
+/// CSM and period filters (the dealership is the header's selector).
+#[component]
+fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
+    let navigator = use_navigator();
+    let me = use_me();
+    let members = use_team_members();
+    let (from_initial, to_initial) = match &state.window {
+        Window::Custom { from, to } => (from.clone(), to.clone()),
+        _ => {
+            let now = platform::now_ms();
+            (day_from_ms(now - 7.0 * 86_400_000.0), day_from_ms(now))
+        }
+    };
+    let mut from = use_signal(|| from_initial);
+    let mut until = use_signal(|| to_initial);
+    let mut error = use_signal(|| None::<&'static str>);
+    let current = state.csm.clone().unwrap_or_else(|| "all".into());
+    let me_id = me.read().user_id.clone();
+    // A manager's people; an admin (no picker data) filters by the rows' ids instead.
+    let people: Vec<(String, String)> = members()
+        .map(|(m, _)| {
+            m.into_iter()
+                .filter(|p| p.user_id == me_id || p.manager_id.as_deref() == Some(me_id.as_str()))
+                .map(|p| (p.user_id, p.full_name))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let window_chip = |label: &'static str, id: &'static str, window: Window| {
+        let active = state.window == window;
+        let next = TeamState {
+            window,
+            ..state.clone()
+        };
+        rsx! { Link { id: "{id}", class: if active { "chip active" } else { "chip" }, to: to.route(next), "{label}" } }
+    };
+
+    rsx! {
+        div { class: "filters",
+            div { class: "row",
+                span { class: "label", "Period" }
+                {window_chip("Last 24 h", "team-range-24h", Window::Last24h)}
+                {window_chip("Last 7 days", "team-range-7d", Window::Last7d)}
+                input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
+                input { r#type: "date", "aria-label": "To (UTC)", value: "{until}", oninput: move |e| until.set(e.value()) }
+                button { class: "chip", id: "team-range-apply", onclick: {
+                    let state = state.clone();
+                    move |_| match Window::custom(&from(), &until()) {
+                        Some(window) => { error.set(None); navigator.push(to.route(TeamState { window, ..state.clone() })); }
+                        None => error.set(Some("Pick a start date on or before the end date.")),
+                    }
+                }, "Apply dates" }
+                if let Some(msg) = error() { span { class: "error", "{msg}" } }
+            }
+            div { class: "row",
+                span { class: "label", "CSM" }
+                select {
+                    id: "team-csm",
+                    value: "{current}",
+                    onchange: {
+                        let state = state.clone();
+                        move |e: FormEvent| {
+                            let v = e.value();
+                            navigator.push(to.route(TeamState { csm: (v != "all").then_some(v), ..state.clone() }));
+                        }
+                    },
+                    option { value: "all", selected: current == "all", "Everyone" }
+                    for (id, name) in people.iter() {
+                        option { key: "{id}", value: "{id}", selected: *id == current, "{name}" }
+                    }
+                    if to == TeamRoute::Unresolved {
+                        option { value: UNASSIGNED, selected: current == UNASSIGNED, "Unassigned" }
+                    }
+                    if let Some(c) = state.csm.clone().filter(|c| c != UNASSIGNED && !people.iter().any(|(id, _)| id == c)) {
+                        option { value: "{c}", selected: true, "Selected person" }
+                    }
+                }
+                span { class: "muted", "Period: {state.window.label()}" }
+            }
+        }
+    }
+}
+
+#[component]
+fn CsmTable(rows: Vec<CsmStats>, state: TeamState) -> Element {
+    let filters = state.filters_only();
+    let activity = |row: &CsmStats, kind: &str| Route::TeamActivity {
+        state: TeamState {
+            csm: row.user_id.clone(),
+            kind: Some(kind.to_string()),
+            ..filters.clone()
+        },
+    };
+    let backlog = |row: &CsmStats, age: Option<&str>| Route::TeamUnresolved {
+        state: TeamState {
+            csm: Some(row.user_id.clone().unwrap_or_else(|| UNASSIGNED.into())),
+            age: age.map(str::to_string),
+            ..filters.clone()
+        },
+    };
+    rsx! {
+        div { class: "table-wrap",
+            table { class: "calls", id: "csm-stats",
+                thead { tr {
+                    th { "Person" } th { "Dealerships" } th { "Reviews done" } th { "Resolved" } th { "Escalated" }
+                    th { title: "Median time from flagged to resolved", "Median to resolve" }
+                    for (_, label) in AGE_BUCKETS { th { title: "Open backlog waiting {label}", "{label}" } }
+                    th { "Backlog" }
+                } }
+                tbody {
+                    for row in rows.iter() {
+                        tr { class: "csm-row", key: "{row.full_name}", "data-user": "{row.user_id.clone().unwrap_or_else(|| UNASSIGNED.into())}",
+                            td { strong { "{row.full_name}" } if let Some(r) = &row.role { " " span { class: "muted", {humanize(r)} } } }
+                            td { class: "dealer", {row.dealership_ids.join(", ")} }
+                            if row.user_id.is_some() {
+                                td { class: "reviews-done", Link { to: activity(row, "done"), "{row.reviews_done}" } }
+                                td { class: "resolved", Link { to: activity(row, "resolved"), "{row.resolved}" } }
+                                td { class: "escalations", Link { to: activity(row, "escalated"), "{row.escalations}" } }
+                                td { class: "median", {row.median_hours_to_resolution.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "–".into())} }
+                            } else {
+                                td { "–" } td { "–" } td { "–" } td { "–" }
+                            }
+                            td { class: "b-under_24h", Link { to: backlog(row, Some("under_24h")), "{row.backlog_under_24h}" } }
+                            td { class: "b-1_to_3d", Link { to: backlog(row, Some("1_to_3d")), "{row.backlog_1_to_3d}" } }
+                            td { class: "b-over_3d", Link { to: backlog(row, Some("over_3d")), "{row.backlog_over_3d}" } }
+                            td { class: "backlog", Link { to: backlog(row, None), strong { "{row.backlog}" } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
+    if rows.is_empty() {
+        return rsx! { Empty { message: "No dealership matches these filters." } };
+    }
+    let filters = state.filters_only();
+    let calls_view = |d: &str, bad: bool| ViewState {
+        dealership: Some(d.to_string()),
+        window: state.window.clone(),
+        verdicts: if bad {
+            parse_verdict("bad").into_iter().collect()
+        } else {
+            vec![]
+        },
+        ..ViewState::default()
+    };
+    rsx! {
+        div { class: "table-wrap",
+            table { class: "calls", id: "dealership-stats",
+                thead { tr {
+                    th { "Dealership" } th { "Assigned" } th { "Unresolved" } th { "Oldest unresolved" } th { "Calls" } th { "Bad" }
+                } }
+                tbody {
+                    for row in rows.iter() {
+                        tr { class: "dealer-row", key: "{row.dealership_id}", "data-dealership": "{row.dealership_id}",
+                            td { "{row.name}" }
+                            td { class: "muted", {row.assigned_names.join(", ")} }
+                            td { class: "unresolved", Link { to: Route::TeamUnresolved { state: TeamState { dealership: Some(row.dealership_id.clone()), csm: None, ..filters.clone() } }, "{row.unresolved}" } }
+                            td { class: "oldest", {row.oldest_unresolved_hours.map(age_label).unwrap_or_else(|| "–".into())} }
+                            td { class: "calls-count", Link { to: Route::Calls { view: calls_view(&row.dealership_id, false) }, "{row.calls}" } }
+                            td { class: "bad-share",
+                                Link { to: Route::Calls { view: calls_view(&row.dealership_id, true) },
+                                    {row.bad_share.map(percent).unwrap_or_else(|| "–".into())}
+                                }
+                                span { class: "muted", " ({row.bad} of {row.analyzed})" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unresolved items across the team, with the same filters, the workflow inline
+/// (reassign, resolve) and CSV export.
+#[component]
+pub fn TeamUnresolved(state: TeamState) -> Element {
+    let api = use_api();
+    let mut reloads = use_signal(|| 0u32);
+    let items = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        let _ = reloads();
+        async move { api.unresolved(&state).await }
+    }));
+    let team = use_team_members();
+    let mut export = use_signal(|| None::<Result<String, ApiError>>);
+    let dealerships = use_dealerships();
+    let name_of = |id: &str| {
+        dealerships
+            .read()
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let scope = match &state.dealership {
+        Some(d) => name_of(d),
+        None => "all dealerships".into(),
+    };
+    let age = AGE_BUCKETS
+        .iter()
+        .find(|(k, _)| Some(*k) == state.age.as_deref())
+        .map(|(_, l)| format!(", waiting {l}"))
+        .unwrap_or_default();
+
+    let on_export = {
+        let api = use_api();
+        let state = state.clone();
+        move |_| {
+            let (api, state) = (api.clone(), state.clone());
+            async move {
+                export.set(Some(Ok("Preparing the CSV…".into())));
+                let result = api.unresolved_csv(&state).await.and_then(|csv| {
+                    platform::download("unresolved.csv", "text/csv", &csv)
+                        .map(|_| "CSV downloaded.".to_string())
+                        .map_err(ApiError::Refused)
+                });
+                export.set(Some(result));
+            }
+        }
+    };
+
+    let body = match &*items.read() {
+        None => rsx! { Loading { what: "the unresolved items" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(list)) if list.is_empty() => {
+            rsx! { Empty { message: "No unresolved items match these filters." } }
+        }
+        Some(Ok(list)) => rsx! {
+            p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
+            div { ReviewList {
+                key: "{state}-{reloads}",
+                items: list.clone(),
+                team: team(),
+                show_dealership: state.dealership.is_none(),
+                label: "Unresolved items".to_string(),
+            } }
+        },
+    };
+
+    rsx! {
+        Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
+        h1 { "Unresolved items: {scope}{age}" }
+        div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Unresolved } }
+        div { class: "actions",
+            span { class: "label muted", "Waiting" }
+            Link { class: if state.age.is_none() { "chip active" } else { "chip" }, to: Route::TeamUnresolved { state: TeamState { age: None, ..state.clone() } }, "Any" }
+            for (key, label) in AGE_BUCKETS {
+                Link { key: "{key}", class: if state.age.as_deref() == Some(key) { "chip active" } else { "chip" },
+                    to: Route::TeamUnresolved { state: TeamState { age: Some(key.to_string()), ..state.clone() } }, "{label}" }
+            }
+            button { id: "export-unresolved", onclick: on_export, "Export CSV" }
+            match export() {
+                Some(Ok(msg)) => rsx! { span { class: "muted", "{msg}" } },
+                Some(Err(e)) => rsx! { span { class: "error", "{e}" } },
+                None => rsx! {},
+            }
+            button { class: "link", onclick: move |_| *reloads.write() += 1, "Reload" }
+        }
+        {body}
+    }
+}
+
+/// The status changes behind "reviews done", "resolved" and "escalations".
+#[component]
+pub fn TeamActivity(state: TeamState) -> Element {
+    let api = use_api();
+    let rows = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        async move { api.activity(&state, platform::now_ms()).await }
+    }));
+    let what = match state.kind.as_deref() {
+        Some("resolved") => "Resolutions",
+        Some("escalated") => "Escalations",
+        _ => "Reviews (status changes)",
+    };
+    let body = match &*rows.read() {
+        None => rsx! { Loading { what: "the activity" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Ok(list)) if list.is_empty() => rsx! { Empty { message: "Nothing in this period." } },
+        Some(Ok(list)) => rsx! {
+            div { class: "table-wrap",
+                table { class: "calls", id: "activity",
+                    thead { tr { th { "When" } th { "Who" } th { "Call" } th { "Change" } th { "Verdict" } th { "Notes" } } }
+                    tbody {
+                        for row in list.iter() {
+                            tr { key: "{row.id}", class: "activity-row", "data-call": "{row.call_id}",
+                                td { class: "time", {crate::time::utc_label(&row.created_at)} }
+                                td { {row.actor_name.clone().unwrap_or_else(|| "–".into())} }
+                                td { Link { to: Route::CallDetail { dealership_id: row.dealership_id.clone(), call_id: row.call_id.clone(), view: ViewState::default() }, "{row.call_id}" }
+                                     span { class: "muted", " {row.dealership_id}" } }
+                                td { {humanize(row.from_status.as_deref().unwrap_or("none"))} " → " {humanize(&row.to_status)} }
+                                td { crate::components::VerdictBadge { verdict: row.verdict.clone() } }
+                                td { {row.notes.clone().unwrap_or_default()} }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    };
+    rsx! {
+        Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
+        h1 { "{what}" }
+        div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Activity } }
+        {body}
+    }
+}
