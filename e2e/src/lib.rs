@@ -121,3 +121,16 @@ pub async fn service(method: reqwest::Method, path: &str, body: Option<&Value>) 
         .status()
         .as_u16()
 }
+
+/// The first fenced block of `lang` in the repository file `path` (e.g. README.md)
+/// that contains `needle`: the docs' copy-paste examples, run by the tests.
+pub fn doc_block(path: &str, lang: &str, needle: &str) -> String {
+    let file = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    text.split(&format!("```{lang}\n"))
+        .skip(1)
+        .filter_map(|chunk| chunk.split("```").next())
+        .find(|block| block.contains(needle))
+        .unwrap_or_else(|| panic!("{path} has a ```{lang} block containing {needle}"))
+        .to_string()
+}

@@ -2,19 +2,6 @@
 
 use e2e::env;
 
-/// The first ```sh block in README.md that contains `needle`.
-fn readme_block(needle: &str) -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    readme
-        .split("```sh\n")
-        .skip(1)
-        .filter_map(|chunk| chunk.split("```").next())
-        .find(|block| block.contains(needle))
-        .unwrap_or_else(|| panic!("README.md has a ```sh block containing {needle}"))
-        .to_string()
-}
-
 #[test]
 fn the_readme_curl_posts_a_signed_event_that_is_accepted() {
     let dir = std::env::temp_dir().join(format!("e2e-readme-{}", std::process::id()));
@@ -29,7 +16,7 @@ fn the_readme_curl_posts_a_signed_event_that_is_accepted() {
         ),
     )
     .unwrap();
-    let script = readme_block("X-Retell-Signature").replace(
+    let script = e2e::doc_block("README.md", "sh", "X-Retell-Signature").replace(
         "source .devstack/stack.env",
         &format!("source '{}'", env_file.display()),
     );
