@@ -22,7 +22,7 @@ use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{HeaderName, Method};
 use axum::response::IntoResponse;
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::{middleware, Router};
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgPoolOptions;
@@ -77,6 +77,9 @@ pub fn router(state: AppState) -> Router {
             apikey::require_api_key,
         ))
         .with_state(state);
+    // Hosted Supabase's Kong wants the apikey here too; the stand-in lets
+    // supervisors and load balancers probe its health without one.
+    let open = Router::new().route("/auth/v1/health", get(auth::health));
 
     // Like Kong's cors plugin: preflights are answered before the key check, any
     // origin is allowed and the requested headers are mirrored back, which covers
@@ -98,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .max_age(Duration::from_secs(3600));
 
     keyed
+        .merge(open)
         .fallback(|| async { GatewayError::NoRoute.into_response() })
         .layer(trace_layer())
         .layer(cors)

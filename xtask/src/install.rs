@@ -60,6 +60,8 @@ pub fn ensure(purpose: Purpose) -> Result<()> {
             "libtap-parser-sourcehandler-pgtap-perl",
             "chromium",
             "chromium-driver",
+            // Runs the Python signing example in docs/webhook.md.
+            "python3",
         ]);
     }
     let mut pinned: Vec<String> = packages.iter().map(|p| p.to_string()).collect();

@@ -8,7 +8,7 @@ use crate::helpers::{spawn_app, ANON_KEY, SERVICE_ROLE_KEY};
 async fn requests_without_an_apikey_get_401_no_api_key_on_both_prefixes() {
     let app = spawn_app().await;
     for path in [
-        "/auth/v1/health",
+        "/auth/v1/user",
         "/auth/v1/token?grant_type=password",
         "/rest/v1/anything",
     ] {
@@ -26,7 +26,7 @@ async fn requests_without_an_apikey_get_401_no_api_key_on_both_prefixes() {
 #[tokio::test]
 async fn an_unknown_apikey_gets_401_invalid_credentials() {
     let app = spawn_app().await;
-    for path in ["/auth/v1/health", "/rest/v1/anything"] {
+    for path in ["/auth/v1/user", "/rest/v1/anything"] {
         let response = app
             .client
             .get(app.url(path))
@@ -44,7 +44,7 @@ async fn an_unknown_apikey_gets_401_invalid_credentials() {
 }
 
 #[tokio::test]
-async fn health_answers_like_gotrue_with_either_key_in_header_or_query() {
+async fn health_answers_like_gotrue_with_or_without_a_key() {
     let app = spawn_app().await;
     let by_header = app
         .client
@@ -69,6 +69,17 @@ async fn health_answers_like_gotrue_with_either_key_in_header_or_query() {
         .await
         .unwrap();
     assert_eq!(by_query.status(), 200);
+
+    // Open to probes without a key (hosted Supabase's Kong would want one).
+    let bare = app
+        .client
+        .get(app.url("/auth/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 200);
+    let body: Value = bare.json().await.unwrap();
+    assert_eq!(body["name"], "GoTrue");
 }
 
 #[tokio::test]
