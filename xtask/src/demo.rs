@@ -33,6 +33,7 @@ struct Template {
     transcript: String,
     #[serde(default)]
     duration_sec: Option<u32>,
+    expected_verdict: String,
 }
 
 const DEALERSHIPS: [(&str, &str); 5] = [
@@ -102,6 +103,7 @@ pub fn ensure(stack: &Stack, cluster: &Cluster, stopping: &AtomicBool) -> Result
             phone: format!("+1617555{:04}", rng.gen_range(0..10000)),
             customer: NAMES[rng.gen_range(0..NAMES.len())],
             started,
+            retell_analysis: retell_call_analysis(&template.expected_verdict),
         };
         let bodies = if rng.gen_bool(0.5) {
             call.normalized_events()
@@ -133,6 +135,7 @@ struct DemoCall {
     phone: String,
     customer: &'static str,
     started: DateTime<Utc>,
+    retell_analysis: Value,
 }
 
 impl DemoCall {
@@ -176,13 +179,7 @@ impl DemoCall {
         ended["transcript"] = json!(self.transcript);
         ended["transcript_object"] = Value::Array(turns(&self.transcript));
         let mut analyzed = ended.clone();
-        analyzed["call_analysis"] = json!({
-            "call_summary": "Demo call.",
-            "in_voicemail": false,
-            "user_sentiment": "Neutral",
-            "call_successful": true,
-            "custom_analysis_data": {},
-        });
+        analyzed["call_analysis"] = self.retell_analysis.clone();
         [
             ("call_started", started),
             ("call_ended", ended),
@@ -212,13 +209,68 @@ fn turns(transcript: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Puts the chosen dealership's name where the template names another one.
+/// Car brands that open a dealership name in the transcripts ("Chevrolet of Dedham").
+const BRANDS: [&str; 12] = [
+    "Toyota",
+    "Honda",
+    "Ford",
+    "Nissan",
+    "Kia",
+    "Chevrolet",
+    "Hyundai",
+    "Subaru",
+    "Mazda",
+    "Jeep",
+    "Volkswagen",
+    "Lexus",
+];
+
+/// Puts the chosen dealership's name wherever the template names a dealership
+/// ("<Brand> of <Town>"), so a Honda of Quincy call never greets as another store.
 fn revoice(transcript: &str, name: &str) -> String {
-    let mut text = transcript.to_string();
-    for (_, other) in DEALERSHIPS {
-        text = text.replace(other, name);
+    let mut out = String::with_capacity(transcript.len());
+    let mut rest = transcript;
+    'scan: while !rest.is_empty() {
+        for brand in BRANDS {
+            let prefix = format!("{brand} of ");
+            if let Some(after) = rest.strip_prefix(prefix.as_str()) {
+                let town_len = after
+                    .char_indices()
+                    .find(|(_, c)| !c.is_alphabetic())
+                    .map(|(i, _)| i)
+                    .unwrap_or(after.len());
+                if after.starts_with(|c: char| c.is_uppercase()) {
+                    out.push_str(name);
+                    rest = &after[town_len..];
+                    continue 'scan;
+                }
+            }
+        }
+        let c = rest.chars().next().expect("rest is not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
-    text
+    out
+}
+
+/// Retell's own post-call analysis, in line with how the call went.
+fn retell_call_analysis(expected_verdict: &str) -> Value {
+    let (successful, sentiment, summary) = match expected_verdict {
+        "good" => (true, "Positive", "The caller got what they called for."),
+        "bad" => (
+            false,
+            "Negative",
+            "The caller did not get help and was unhappy.",
+        ),
+        _ => (true, "Neutral", "The call ended without a clear outcome."),
+    };
+    json!({
+        "call_summary": summary,
+        "in_voicemail": false,
+        "user_sentiment": sentiment,
+        "call_successful": successful,
+        "custom_analysis_data": {},
+    })
 }
 
 fn post(client: &reqwest::blocking::Client, stack: &Stack, body: &[u8]) -> Result<()> {
@@ -254,4 +306,37 @@ fn apply_review_states(stack: &Stack, cluster: &Cluster) -> Result<()> {
         "applying demo review states",
     )
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dealership_name_in_a_transcript_becomes_the_chosen_one() {
+        let text = "Agent: Chevrolet of Dedham service.\nUser: Is this Kia of Norwood?\nAgent: Honda of Quincy's sister store, yes.";
+        assert_eq!(
+            revoice(text, "Ford of Weymouth"),
+            "Agent: Ford of Weymouth service.\nUser: Is this Ford of Weymouth?\nAgent: Ford of Weymouth's sister store, yes."
+        );
+    }
+
+    #[test]
+    fn words_that_only_look_like_a_brand_are_left_alone() {
+        let text = "User: Honda of course, the one of mine.";
+        assert_eq!(revoice(text, "Kia of Hingham"), text);
+    }
+
+    #[test]
+    fn the_labelled_transcripts_keep_no_other_dealership_name() {
+        let templates: Vec<Template> = serde_json::from_str(LABELLED).unwrap();
+        for t in &templates {
+            let text = revoice(&t.transcript, "Ford of Weymouth");
+            for brand in BRANDS {
+                if brand != "Ford" {
+                    assert!(!text.contains(&format!("{brand} of ")), "{text}");
+                }
+            }
+        }
+    }
 }
