@@ -24,7 +24,6 @@ pub mod normalize;
 pub mod settings;
 pub mod signature;
 pub mod store;
-pub mod telemetry;
 
 pub use settings::Settings;
 
@@ -99,31 +98,4 @@ impl Application {
         tracing::info!("webhook ingest stopped");
         Ok(())
     }
-}
-
-/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
-pub fn cancel_on_signals(token: CancellationToken) {
-    tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGTERM");
-                    std::future::pending::<()>().await
-                }
-            }
-        };
-        #[cfg(not(unix))]
-        let term = std::future::pending::<()>();
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term => {}
-        }
-        tracing::info!("shutdown signal received; finishing in-flight requests");
-        token.cancel();
-    });
 }

@@ -1,7 +1,9 @@
 //! `api` binary: read the settings, start the webhook ingest service, stop on
 //! SIGINT/SIGTERM. Everything else lives in the library.
 
+use api::settings::LogFormat;
 use api::{Application, Settings};
+use service_support::{shutdown, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,8 +15,11 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    api::telemetry::init(settings.log_format);
+    telemetry::init(
+        settings.log_format == LogFormat::Json,
+        "info,sqlx=warn,tower_http=info",
+    );
     let app = Application::build(settings).await?;
-    api::cancel_on_signals(app.shutdown_token());
+    shutdown::cancel_on_signals(app.shutdown_token());
     app.run_until_stopped().await
 }

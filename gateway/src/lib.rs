@@ -12,7 +12,6 @@ pub mod error;
 pub mod proxy;
 pub mod settings;
 pub mod static_site;
-pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -223,7 +222,7 @@ impl Application {
     /// lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let shutdown = self.shutdown.clone();
-        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        service_support::shutdown::cancel_on_signals(shutdown.clone());
 
         tracing::info!(
             port = self.port,
@@ -251,28 +250,4 @@ impl Application {
         tracing::info!("gateway stopped");
         Ok(())
     }
-}
-
-async fn cancel_on_signal(token: CancellationToken) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-        _ = token.cancelled() => return,
-    }
-    tracing::info!("shutdown signal received");
-    token.cancel();
 }

@@ -3,7 +3,9 @@
 
 use std::process::ExitCode;
 
-use gateway::{telemetry, Application, Settings};
+use gateway::settings::LogFormat;
+use gateway::{Application, Settings};
+use service_support::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,7 +21,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.log_format == LogFormat::Json, "info");
     Application::build(settings)
         .await?
         .run_until_stopped()

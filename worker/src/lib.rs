@@ -15,7 +15,6 @@ pub mod jobs;
 pub mod metrics;
 pub mod runner;
 pub mod settings;
-pub mod telemetry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,33 +136,4 @@ impl Application {
         server_result?;
         Ok(())
     }
-}
-
-/// Cancels `token` on SIGINT or SIGTERM.
-pub fn cancel_on_signals(token: CancellationToken) {
-    tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(
-                tokio::signal::unix::SignalKind::terminate(),
-            ) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the worker gracefully");
-                    let _ = ctrl_c.await;
-                    token.cancel();
-                    return;
-                }
-            };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-        tracing::info!("shutdown signal received");
-        token.cancel();
-    });
 }

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use worker::{cancel_on_signals, telemetry, Application, Settings};
+use service_support::{shutdown::cancel_on_signals, telemetry};
+use worker::settings::LogFormat;
+use worker::{Application, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -13,7 +15,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format);
+    telemetry::init(
+        settings.log_format == LogFormat::Json,
+        "info,sqlx=warn,hyper=warn,reqwest=warn",
+    );
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => {

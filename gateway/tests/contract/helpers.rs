@@ -291,7 +291,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         vars.insert("DASHBOARD_DIR", dir.display().to_string());
     }
     let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("valid test settings");
-    gateway::telemetry::init(settings.log_format);
     let app = Application::build(settings)
         .await
         .expect("build the gateway");
