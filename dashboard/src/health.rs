@@ -101,9 +101,9 @@ impl HealthReport {
             "Needs attention"
         };
         let follow = match c.follow_up() {
-            0 => "none need follow-up".to_string(),
-            1 => "1 call needs follow-up".to_string(),
-            n => format!("{n} calls need follow-up"),
+            0 => "none flagged".to_string(),
+            1 => "1 call flagged for review".to_string(),
+            n => format!("{n} calls flagged for review"),
         };
         format!("{mood}: {} good, {follow}", percent(good))
     }
@@ -151,6 +151,9 @@ impl HealthReport {
     }
 }
 
+/// Below this many calls in the previous period a change is given as counts.
+const SMALL_BASE: f64 = 10.0;
+
 fn change_text(now: f64, before: f64, what: &str) -> String {
     if before == 0.0 {
         return if now == 0.0 {
@@ -158,6 +161,13 @@ fn change_text(now: f64, before: f64, what: &str) -> String {
         } else {
             format!("no {what} in the previous period")
         };
+    }
+    // Against a handful of calls a percentage is absurd ("up 33500%"): give the counts.
+    if before < SMALL_BASE || now / before >= 4.0 {
+        return format!(
+            "{} {what} vs {} in the previous period",
+            now as i64, before as i64
+        );
     }
     let pct = ((now - before) / before * 100.0).round() as i64;
     match pct {
@@ -248,7 +258,7 @@ mod tests {
         let r = report(stats(43, 2, 1, Some(88.0)), PeriodStats::default());
         assert_eq!(
             r.headline(),
-            "Mostly good: 93% good, 3 calls need follow-up"
+            "Mostly good: 93% good, 3 calls flagged for review"
         );
     }
 
@@ -257,14 +267,14 @@ mod tests {
         let r = report(stats(4, 3, 3, Some(50.0)), PeriodStats::default());
         assert_eq!(
             r.headline(),
-            "Needs attention: 40% good, 6 calls need follow-up"
+            "Needs attention: 40% good, 6 calls flagged for review"
         );
         let r = report(stats(6, 3, 1, None), PeriodStats::default());
-        assert_eq!(r.headline(), "Mixed: 60% good, 4 calls need follow-up");
+        assert_eq!(r.headline(), "Mixed: 60% good, 4 calls flagged for review");
         let r = report(stats(6, 1, 0, None), PeriodStats::default());
         assert_eq!(
             r.headline(),
-            "Mostly good: 86% good, 1 call needs follow-up"
+            "Mostly good: 86% good, 1 call flagged for review"
         );
     }
 
@@ -285,7 +295,7 @@ mod tests {
 
     #[test]
     fn changes_compare_with_the_previous_period() {
-        let r = report(stats(8, 1, 1, Some(80.0)), stats(4, 0, 1, Some(70.0)));
+        let r = report(stats(16, 2, 2, Some(80.0)), stats(8, 0, 2, Some(70.0)));
         assert_eq!(r.volume_change(), "calls up 100% vs previous period");
         assert_eq!(
             r.good_share_change().as_deref(),
@@ -295,6 +305,14 @@ mod tests {
         let r = report(stats(1, 0, 0, Some(90.0)), PeriodStats::default());
         assert_eq!(r.volume_change(), "no calls in the previous period");
         assert_eq!(r.good_share_change(), None);
+    }
+
+    #[test]
+    fn against_a_tiny_previous_period_the_change_is_given_as_counts_not_a_percentage() {
+        let r = report(stats(300, 20, 15, None), stats(1, 0, 0, None));
+        assert_eq!(r.volume_change(), "335 calls vs 1 in the previous period");
+        let r = report(stats(50, 0, 0, None), stats(10, 0, 0, None));
+        assert_eq!(r.volume_change(), "50 calls vs 10 in the previous period");
     }
 
     #[test]

@@ -136,6 +136,13 @@ fn SessionRoot(config: Config) -> Element {
     });
     let session = use_context_provider(|| SessionCtx(state));
     let mut checked = use_signal(|| false);
+    // A page restored by Back after a sign-out (bfcache) still has the old session in
+    // memory: re-check it against localStorage as soon as the page is shown again.
+    use_hook(move || {
+        let runtime = dioxus::core::Runtime::current();
+        let scope = dioxus::core::current_scope_id();
+        platform::on_page_return(move || runtime.in_scope(scope, || session.sync()));
+    });
 
     use_future(move || {
         let config = config.clone();

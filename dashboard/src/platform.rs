@@ -39,6 +39,22 @@ mod imp {
         }
     }
 
+    /// Calls `f` whenever the page may have come back with a stale session: shown
+    /// again from the back/forward cache, focused, made visible, or localStorage
+    /// changed by another tab. Registered once for the app's lifetime.
+    pub fn on_page_return(f: impl FnMut() + 'static) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(f);
+        for event in ["pageshow", "focus", "storage", "visibilitychange"] {
+            let _ =
+                window.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+        }
+        // Lives as long as the page.
+        callback.forget();
+    }
+
     pub fn origin() -> String {
         web_sys::window()
             .and_then(|w| w.location().origin().ok())
@@ -115,6 +131,8 @@ mod imp {
     pub fn storage_set(_key: &str, _value: &str) {}
 
     pub fn storage_remove(_key: &str) {}
+
+    pub fn on_page_return(_f: impl FnMut() + 'static) {}
 
     pub fn origin() -> String {
         "http://localhost".into()

@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 
+use crate::format::humanize;
 use crate::urlstate::{decode, encode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -352,7 +353,7 @@ pub fn history_text(
     assignee_changed: bool,
 ) -> String {
     let who = actor.unwrap_or("System");
-    let words = |s: &str| s.replace('_', " ");
+    let words = status_label;
     if !status_changed && assignee_changed {
         return match to_assignee {
             Some(name) if Some(name) == actor => format!("{who} took it"),
@@ -364,7 +365,46 @@ pub fn history_text(
         (None, None) => "Opened automatically".into(),
         (_, None) => format!("{who} set it to {}", words(to)),
         (_, Some(f)) if to == "open" => format!("{who} re-opened it (was {})", words(f)),
-        (_, Some(f)) => format!("{who} changed {} → {}", words(f), words(to)),
+        (_, Some(f)) => format!(
+            "{who} changed the status from {} to {}",
+            words(f),
+            words(to)
+        ),
+    }
+}
+
+/// A review status or verdict code as people read it ("follow_up_needed" -> "Follow-up
+/// needed"); unknown codes are humanized.
+pub fn status_label(code: &str) -> String {
+    match code {
+        "open" => "Open".into(),
+        "reviewed" => "Reviewed".into(),
+        "follow_up_needed" => "Follow-up needed".into(),
+        "resolved" => "Resolved".into(),
+        "escalated" => "Escalated".into(),
+        "needs_review" => "Needs review".into(),
+        "good" => "Good".into(),
+        "bad" => "Bad".into(),
+        other => humanize(other),
+    }
+}
+
+/// A history note with the codes the database writes into it ("the analysis verdict
+/// was needs_review.") in words.
+pub fn note_text(note: &str) -> String {
+    match note.split_once("verdict was ") {
+        Some((head, rest)) => {
+            let code: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            format!(
+                "{head}verdict was {}{}",
+                status_label(&code),
+                &rest[code.len()..]
+            )
+        }
+        None => note.to_string(),
     }
 }
 
@@ -670,8 +710,13 @@ mod tests {
                 true,
                 false
             ),
-            "Nora North changed open → resolved"
+            "Nora North changed the status from Open to Resolved"
         );
+        assert_eq!(
+            note_text("Opened automatically: the analysis verdict was needs_review."),
+            "Opened automatically: the analysis verdict was Needs review."
+        );
+        assert_eq!(note_text("called back, fixed"), "called back, fixed");
         assert_eq!(
             history_text(
                 Some("Nora North"),
@@ -681,7 +726,7 @@ mod tests {
                 true,
                 false
             ),
-            "Nora North re-opened it (was resolved)"
+            "Nora North re-opened it (was Resolved)"
         );
         assert_eq!(
             history_text(

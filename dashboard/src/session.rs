@@ -67,13 +67,56 @@ pub struct AuthState {
 #[derive(Clone, Copy, PartialEq)]
 pub struct SessionCtx(pub Signal<AuthState>);
 
+/// What to do when the session in memory and the one in localStorage differ.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconcile {
+    /// They agree (or both are absent).
+    Keep,
+    /// Another tab of the same user refreshed (or signed in): use its tokens.
+    Adopt(Session),
+    /// Signed out (here or in another tab), or another user signed in: this page's
+    /// session is over.
+    End,
+}
+
+/// localStorage is the source of truth: a page restored by the browser's Back button
+/// (bfcache) still holds the old session in memory after a sign-out, and must not act
+/// with it.
+pub fn reconcile(memory: Option<&Session>, stored: Option<Session>) -> Reconcile {
+    match (memory, stored) {
+        (None, None) => Reconcile::Keep,
+        (None, Some(stored)) => Reconcile::Adopt(stored),
+        (Some(_), None) => Reconcile::End,
+        (Some(m), Some(s)) if m.user.id != s.user.id => Reconcile::End,
+        (Some(m), Some(s)) if m.access_token != s.access_token => Reconcile::Adopt(s),
+        (Some(_), Some(_)) => Reconcile::Keep,
+    }
+}
+
 impl SessionCtx {
+    /// The access token to send, after checking the session is still the stored one;
+    /// `None` (and the login screen) when it was signed out meanwhile.
     pub fn token(&self) -> Option<String> {
+        self.sync();
         self.0
             .peek()
             .session
             .as_ref()
             .map(|s| s.access_token.clone())
+    }
+
+    /// Brings the in-memory session in line with localStorage (see [`reconcile`]).
+    pub fn sync(&self) {
+        let decision = reconcile(self.0.peek().session.as_ref(), Session::load());
+        let mut state = self.0;
+        match decision {
+            Reconcile::Keep => {}
+            Reconcile::Adopt(session) => state.set(AuthState {
+                session: Some(session),
+                notice: None,
+            }),
+            Reconcile::End => self.end(Some(SIGNED_OUT_NOTICE)),
+        }
     }
 
     pub fn signed_in(mut self, session: Session) {
@@ -98,6 +141,9 @@ impl SessionCtx {
 pub const EXPIRED_NOTICE: &str =
     "Your session has ended (it expired or was signed out elsewhere). Please sign in again.";
 
+pub const SIGNED_OUT_NOTICE: &str =
+    "You were signed out (in this or another tab). Please sign in again.";
+
 pub fn use_session() -> SessionCtx {
     use_context::<SessionCtx>()
 }
@@ -116,6 +162,45 @@ mod tests {
                 email: None,
             },
         }
+    }
+
+    fn session_of(user: &str, token: &str) -> Session {
+        Session {
+            access_token: token.into(),
+            user: SessionUser {
+                id: user.into(),
+                email: None,
+            },
+            ..session(1)
+        }
+    }
+
+    #[test]
+    fn a_page_whose_stored_session_was_signed_out_ends_its_own() {
+        let memory = session_of("u1", "t1");
+        assert_eq!(reconcile(Some(&memory), None), Reconcile::End);
+    }
+
+    #[test]
+    fn a_page_ends_its_session_when_another_user_signed_in_meanwhile() {
+        let memory = session_of("u1", "t1");
+        let stored = session_of("u2", "t2");
+        assert_eq!(reconcile(Some(&memory), Some(stored)), Reconcile::End);
+    }
+
+    #[test]
+    fn tokens_refreshed_by_another_tab_of_the_same_user_are_adopted() {
+        let memory = session_of("u1", "t1");
+        let stored = session_of("u1", "t2");
+        assert_eq!(
+            reconcile(Some(&memory), Some(stored.clone())),
+            Reconcile::Adopt(stored)
+        );
+        assert_eq!(
+            reconcile(Some(&memory), Some(memory.clone())),
+            Reconcile::Keep
+        );
+        assert_eq!(reconcile(None, None), Reconcile::Keep);
     }
 
     #[test]

@@ -133,6 +133,26 @@ impl TeamState {
         q
     }
 
+    /// The line above the activity list: how many changes on how many calls, since
+    /// "reviews done" counts calls while the list shows every change (re-opens too).
+    pub fn activity_summary(calls: &[(String, String)], limit_reached: bool) -> String {
+        let changes = calls.len();
+        let mut distinct: Vec<&(String, String)> = calls.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let on = distinct.len();
+        let mut text = format!(
+            "{changes} status change{} on {on} call{}",
+            if changes == 1 { "" } else { "s" },
+            if on == 1 { "" } else { "s" }
+        );
+        if limit_reached {
+            text.push_str(&format!(" (the latest {ACTIVITY_LIMIT} shown)"));
+        }
+        text.push_str(". \"Reviews done\" counts the calls; every change is listed.");
+        text
+    }
+
     /// The status changes behind "reviews done", "resolved" and "escalations"
     /// (`review_history`), with the same definition as `team_csm_stats`.
     pub fn activity_query(&self, now_ms: f64) -> Vec<(String, String)> {
@@ -156,7 +176,7 @@ impl TeamState {
         }
         q.push(("select".into(), ACTIVITY_COLUMNS.into()));
         q.push(("order".into(), "created_at.desc,id.desc".into()));
-        q.push(("limit".into(), "500".into()));
+        q.push(("limit".into(), ACTIVITY_LIMIT.to_string()));
         q
     }
 
@@ -283,8 +303,27 @@ pub fn flow_summary(days: &[FlowDay]) -> (i64, i64, String) {
     (flagged, resolved, words)
 }
 
+/// At most this many rows in the activity list.
+pub const ACTIVITY_LIMIT: usize = 500;
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_activity_summary_counts_changes_and_distinct_calls() {
+        let rows = vec![
+            ("d".to_string(), "c1".to_string()),
+            ("d".to_string(), "c1".to_string()),
+            ("d".to_string(), "c2".to_string()),
+        ];
+        let text = super::TeamState::activity_summary(&rows, false);
+        assert!(text.starts_with("3 status changes on 2 calls."), "{text}");
+        let one = super::TeamState::activity_summary(&rows[..1], true);
+        assert!(
+            one.starts_with("1 status change on 1 call (the latest 500 shown)."),
+            "{one}"
+        );
+    }
+
     use super::*;
 
     const NOW: f64 = 1_795_000_000_000.0;

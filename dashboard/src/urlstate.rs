@@ -340,8 +340,50 @@ impl std::fmt::Display for ViewState {
     }
 }
 
+/// Reads the two score boxes together (empty = no bound). Refuses, in words, what
+/// would otherwise be dropped or match nothing: a value outside 0–100, or a minimum
+/// above the maximum.
+pub fn score_range(min: &str, max: &str) -> Result<(Option<u8>, Option<u8>), String> {
+    fn bound(text: &str, which: &str) -> Result<Option<u8>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<u8>()
+            .ok()
+            .filter(|v| *v <= 100)
+            .map(Some)
+            .ok_or_else(|| format!("The {which} score must be a whole number from 0 to 100."))
+    }
+    let (min, max) = (bound(min, "minimum")?, bound(max, "maximum")?);
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            return Err(format!(
+                "The minimum score ({lo}) is above the maximum ({hi})."
+            ));
+        }
+    }
+    Ok((min, max))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn score_bounds_are_read_together_and_nonsense_is_refused_in_words() {
+        assert_eq!(super::score_range("40", " 60 "), Ok((Some(40), Some(60))));
+        assert_eq!(super::score_range("", "20"), Ok((None, Some(20))));
+        assert_eq!(super::score_range("", ""), Ok((None, None)));
+        assert_eq!(
+            super::score_range("40", "20"),
+            Err("The minimum score (40) is above the maximum (20).".into())
+        );
+        assert_eq!(
+            super::score_range("150", ""),
+            Err("The minimum score must be a whole number from 0 to 100.".into())
+        );
+        assert!(super::score_range("", "-3").is_err());
+    }
+
     use super::*;
 
     /// What the router does between writing and reading a URL: one percent-decode.

@@ -134,7 +134,7 @@ async fn a_north_csm_signs_in_and_sees_braintree_and_quincy_but_never_weymouth_o
     let name = browser.wait_for("#user-name").await.text().await.unwrap();
     assert_eq!(name, "Nora North", "the header shows the user's name");
     let role = browser.wait_for("#user-role").await.text().await.unwrap();
-    assert_eq!(role, "Csm", "the header shows the role");
+    assert_eq!(role, "CSM", "the header shows the role");
     let header = browser
         .until("the header's dealerships", || async {
             let text = browser.texts("#user-dealerships").await.join("");
@@ -188,7 +188,11 @@ async fn a_north_csm_signs_in_and_sees_braintree_and_quincy_but_never_weymouth_o
     browser
         .goto(&format!("{}/calls?d=ford-weymouth", env("DASHBOARD_URL")))
         .await;
-    browser.wait_for(".state.empty").await;
+    let refusal = browser.wait_for("#no-access").await.text().await.unwrap();
+    assert!(
+        refusal.contains("You don't have access to this dealership"),
+        "{refusal}"
+    );
     assert!(
         rows(&browser).await.is_empty(),
         "no south rows even when asked for by URL"
@@ -248,6 +252,20 @@ async fn opening_a_call_shows_the_transcript_the_analysis_json_and_the_disabled_
         })
         .await;
     assert!(transcript.contains("nobody is available"), "{transcript}");
+    // The exact stored JSON is in the collapsible raw view, under the human summary.
+    let facts = browser
+        .wait_for("#analysis-facts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(facts.contains("Verdict"), "{facts}");
+    browser
+        .wait_for("#analysis details.raw summary")
+        .await
+        .click()
+        .await
+        .unwrap();
     let analysis = browser
         .wait_for("#analysis-json")
         .await

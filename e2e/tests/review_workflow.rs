@@ -197,7 +197,8 @@ async fn a_csm_resolves_a_call_from_the_queue_with_a_note_and_the_managers_overv
         .await
         .unwrap();
     assert!(
-        entry.contains("Nora North changed open → resolved") && entry.contains(note),
+        entry.contains("Nora North changed the status from Open to Resolved")
+            && entry.contains(note),
         "{entry}"
     );
     let status = north.wait_for("#review-status").await;

@@ -75,7 +75,10 @@ pub async fn check(config: &Config, access_token: &str) -> Result<(), ApiError> 
 /// is dropped regardless.
 pub async fn sign_out(config: &Config, access_token: &str) {
     let _ = reqwest::Client::new()
-        .post(format!("{}/auth/v1/logout", config.supabase_url))
+        .post(format!(
+            "{}/auth/v1/logout?scope=local",
+            config.supabase_url
+        ))
         .header("apikey", &config.supabase_anon_key)
         .bearer_auth(access_token)
         .send()

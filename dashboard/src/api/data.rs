@@ -352,14 +352,20 @@ impl Api {
 
     /// The nav badge: every queue item the user may see, counted by Postgres.
     pub async fn queue_count(&self) -> Result<u64, ApiError> {
-        self.count(
-            "review_queue",
-            &[
-                pair("verdict", "in.(needs_review,bad)"),
-                pair("select", "call_id"),
-            ],
-        )
-        .await
+        self.queue_count_in(None).await
+    }
+
+    /// The queue badge's count for one dealership (`None`: all the user's), so the
+    /// health page's number is the queue's.
+    pub async fn queue_count_in(&self, dealership: Option<&str>) -> Result<u64, ApiError> {
+        let mut query = vec![
+            pair("verdict", "in.(needs_review,bad)"),
+            pair("select", "call_id"),
+        ];
+        if let Some(d) = dealership {
+            query.push(eq("dealership_id", d));
+        }
+        self.count("review_queue", &query).await
     }
 
     pub async fn review(

@@ -33,11 +33,17 @@ pub fn ReviewList(
     show_dealership: bool,
     /// What the list is called for screen readers.
     label: String,
+    /// Shown when no row is left. The list shows it itself (rather than the page
+    /// swapping it out) so the confirmation of the last row's change stays visible.
+    empty: String,
 ) -> Element {
     let api = use_api();
     let me = use_me();
     let mut changed = use_reviews_changed();
     let mut rows = use_signal(|| items.clone());
+    // A reload (new filter, sort, or a change elsewhere) replaces the shown rows; the
+    // list is not remounted for it, so without this it would keep the old ones.
+    use_effect(use_reactive!(|items| rows.set(items)));
     let mut selected = use_signal(|| 0usize);
     let mut composing = use_signal(|| None::<(String, String, ReviewStatus)>);
     let mut flash = use_signal(|| None::<Flash>);
@@ -188,7 +194,7 @@ pub fn ReviewList(
             }
         }
         if list.is_empty() {
-            p { class: "state empty", id: "queue-empty", "Nothing waiting here. Well done." }
+            p { class: "state empty", id: "queue-empty", "{empty}" }
         } else {
             div {
                 class: "table-wrap",
@@ -270,9 +276,9 @@ fn QueueRow(
             onclick: move |_| on_select.call(()),
             td { VerdictBadge { verdict: item.verdict.clone() } }
             td { {item.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
-            td { Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() }, class: "call-link", "{item.call_id}" } }
+            td { class: "call", Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() }, class: "call-link", "{item.call_id}" } }
             if show_dealership { td { class: "dealer", {item.dealership_name.clone().unwrap_or_else(|| item.dealership_id.clone())} } }
-            td { class: "reasons", "{reasons}" }
+            td { class: "reasons", title: "{reasons}", div { class: "clamp", "{reasons}" } }
             td { class: "status", {humanize(item.status.as_str())} }
             td { class: "assignee",
                 if mine { strong { "You" } }
@@ -282,7 +288,7 @@ fn QueueRow(
             }
             td { class: "age", {item.age_hours.map(age_label).unwrap_or_default()} }
             td { class: "notes-cell", {item.notes.clone().unwrap_or_default()} }
-            td { ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change } }
+            td { class: "actions-cell", ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change } }
         }
     }
 }

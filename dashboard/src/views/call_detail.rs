@@ -12,7 +12,8 @@ use crate::components::{ErrorNote, Flash, Loading, ReviewControls, VerdictBadge}
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::platform;
 use crate::review::{
-    assign_candidates, assign_choice, history_text, AssignChoice, Change, ReviewState, ReviewStatus,
+    assign_candidates, assign_choice, history_text, note_text, AssignChoice, Change, ReviewState,
+    ReviewStatus,
 };
 use crate::urlstate::ViewState;
 use crate::views::queue::use_team_members;
@@ -26,6 +27,47 @@ pub fn pretty(text: &str) -> String {
     serde_json::from_str::<Value>(text)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| text.to_string())
+}
+
+/// The stored analysis in words for the human view: verdict, score, confidence as a
+/// rounded percentage (the float is stored as 0.699999988079071), reasons, flags and
+/// the recommended action. The exact JSON stays in the collapsible raw view.
+pub fn analysis_facts(text: &str) -> Vec<(&'static str, String)> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+        return vec![];
+    };
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(humanize)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    };
+    let mut facts = Vec::new();
+    if let Some(v) = map.get("verdict").and_then(Value::as_str) {
+        facts.push(("Verdict", crate::review::status_label(v)));
+    }
+    if let Some(v) = map.get("score").and_then(Value::as_f64) {
+        facts.push(("Score", format!("{v:.0}")));
+    }
+    if let Some(v) = map.get("confidence").and_then(Value::as_f64) {
+        facts.push(("Confidence", format!("{:.0}%", v * 100.0)));
+    }
+    if let Some(v) = map.get("reasons").map(list).filter(|s| !s.is_empty()) {
+        facts.push(("Reasons", v));
+    }
+    if let Some(v) = map.get("flags").map(list).filter(|s| !s.is_empty()) {
+        facts.push(("Flags", v));
+    }
+    if let Some(v) = map.get("recommended_action").and_then(Value::as_str) {
+        facts.push(("Recommended action", humanize(v)));
+    }
+    facts
 }
 
 /// Speaker turns from `transcript_turns` ([{role, content}]), if the sender gave them.
@@ -50,7 +92,7 @@ pub fn turns(value: Option<&Value>) -> Vec<(String, String)> {
 #[component]
 pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> Element {
     let api = use_api();
-    let call = use_resource(use_reactive!(|dealership_id, call_id| {
+    let mut call = use_resource(use_reactive!(|dealership_id, call_id| {
         let api = api.clone();
         async move { api.call(&dealership_id, &call_id).await }
     }));
@@ -67,26 +109,75 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
     let dealerships = use_dealerships();
     let zone = zone_of(&dealerships.read(), &dealership_id);
 
+    // After a re-analysis request, wait for the worker's new attempt, then reload the
+    // summary and the analyses together (so "Analyzed" is not left stale).
+    let watch = {
+        let api = use_api();
+        let (d, c) = (dealership_id.clone(), call_id.clone());
+        move |_| {
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            spawn(async move {
+                let before = api.analyses(&d, &c).await.map(|a| a.len()).unwrap_or(0);
+                for _ in 0..60 {
+                    platform::sleep_ms(2_000).await;
+                    if api.analyses(&d, &c).await.map(|a| a.len()).unwrap_or(0) > before {
+                        break;
+                    }
+                }
+                call.restart();
+                analyses.restart();
+            });
+        }
+    };
+    let dealer_name = dealerships
+        .read()
+        .iter()
+        .find(|d| d.id == dealership_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| dealership_id.clone());
+
     let back = Route::Calls { view: view.clone() };
-    let body = match &*call.read() {
-        None => rsx! { Loading { what: "the call" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
-        Some(Ok(c)) => rsx! {
-            CallBody { call: c.clone(), zone: zone.clone() }
-            AnalysisSection { analyses: analyses.read().clone(), on_requested: move |_| analyses.restart() }
-            EventsSection { events: events.read().clone(), zone: zone.clone() }
-        },
+    let (title, body) = match &*call.read() {
+        None => (
+            format!("Call at {dealer_name}"),
+            rsx! { Loading { what: "the call" } },
+        ),
+        Some(Err(e)) => (
+            format!("Call at {dealer_name}"),
+            rsx! { ErrorNote { error: e.clone() } },
+        ),
+        Some(Ok(c)) => (
+            format!(
+                "Call with {} · {dealer_name} · {}",
+                mask_phone(c.customer_phone.as_deref()),
+                platform::format_in_zone(&c.first_event_at, &zone, true)
+            ),
+            rsx! {
+                CallBody { call: c.clone(), zone: zone.clone(), on_reanalysis: watch }
+                AnalysisSection { analyses: analyses.read().clone(), zone: zone.clone(),
+                    on_requested: move |_| { call.restart(); analyses.restart(); } }
+                EventsSection { events: events.read().clone(), zone: zone.clone() }
+            },
+        ),
     };
     rsx! {
         Link { to: back, class: "back", "← Back to the list" }
-        h1 { "Call {call_id}" }
+        h1 { id: "call-title", "{title}" }
+        p { class: "muted", id: "call-id", "Call ID {call_id}" }
         {body}
     }
 }
 
 #[component]
-fn CallBody(call: Call, zone: String) -> Element {
+fn CallBody(call: Call, zone: String, on_reanalysis: EventHandler<()>) -> Element {
     let api = use_api();
+    let me = use_me();
+    let dealer_name = use_dealerships()
+        .read()
+        .iter()
+        .find(|d| d.id == call.dealership_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| call.dealership_id.clone());
     let mut reanalysis = use_signal(|| None::<Result<i64, ApiError>>);
     let time = |iso: &Option<String>| {
         iso.as_deref()
@@ -99,7 +190,13 @@ fn CallBody(call: Call, zone: String) -> Element {
         let (d, c) = (call.dealership_id.clone(), call.call_id.clone());
         move |_| {
             let (api, d, c) = (api.clone(), d.clone(), c.clone());
-            async move { reanalysis.set(Some(api.request_reanalysis(&d, &c).await)) }
+            async move {
+                let result = api.request_reanalysis(&d, &c).await;
+                if result.is_ok() {
+                    on_reanalysis.call(());
+                }
+                reanalysis.set(Some(result))
+            }
         }
     };
     let metadata = call
@@ -116,7 +213,7 @@ fn CallBody(call: Call, zone: String) -> Element {
             section { class: "panel",
                 h2 { "Summary" }
                 dl { class: "facts",
-                    dt { "Dealership" } dd { "{call.dealership_id}" }
+                    dt { "Dealership" } dd { "{dealer_name}" }
                     dt { "Verdict" } dd { VerdictBadge { verdict: call.verdict.clone() }
                         if let Some(label) = analyzer_label(call.analysis_model.as_deref()) { span { class: "analyzer", "{label}" } } }
                     dt { "Score" } dd { {call.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
@@ -132,15 +229,16 @@ fn CallBody(call: Call, zone: String) -> Element {
                     dt { "Agent" } dd { {call.agent_id.clone().unwrap_or_else(|| "–".into())} }
                     dt { "Disconnection" } dd { {call.disconnection_reason.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
                 }
-                div { class: "actions",
+                // Admins are read-only: the database refuses them, so no button.
+                if me.read().role.can_review() { div { class: "actions",
                     button { id: "reanalyze", onclick: reanalyze, "Re-analyze" }
                     match reanalysis() {
-                        Some(Ok(job)) => rsx! { span { class: "muted", id: "reanalysis-result",
-                            "Re-analysis queued (job {job}). The verdict updates when the worker finishes; reload to see it." } },
+                        Some(Ok(_)) => rsx! { span { class: "muted", id: "reanalysis-result",
+                            "Re-analysis requested. The new verdict appears here when it is ready." } },
                         Some(Err(e)) => rsx! { span { class: "error", id: "reanalysis-result", "{e}" } },
                         None => rsx! {},
                     }
-                }
+                } }
             }
             ReviewPanel { dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(), zone: zone.clone() }
             section { class: "panel", id: "chat-panel",
@@ -352,7 +450,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
                             li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}",
                                 span { class: "muted", {platform::format_in_zone(&h.created_at, &zone, true)} } " · "
                                 {history_text(h.actor_name.as_deref(), h.from_status.as_deref(), &h.to_status, h.to_assignee_name.as_deref(), h.status_changed, h.assignee_changed)}
-                                if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{n}”" } }
+                                if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{note_text(&n)}”" } }
                             }
                         }
                     }
@@ -365,6 +463,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
 #[component]
 fn AnalysisSection(
     analyses: Option<Result<Vec<AnalysisRow>, ApiError>>,
+    zone: String,
     on_requested: EventHandler<()>,
 ) -> Element {
     let body = match analyses {
@@ -374,17 +473,27 @@ fn AnalysisSection(
         Some(Ok(rows)) => {
             let current = rows[0].clone();
             let earlier: Vec<AnalysisRow> = rows[1..].to_vec();
+            let facts = analysis_facts(&current.analysis_text);
+            let when = |iso: &str| platform::format_in_zone(iso, &zone, true);
             rsx! {
                 p { class: "muted",
-                    "Attempt {current.id} · {current.status} · {current.model} · prompt {current.prompt_version} · {crate::time::utc_label(&current.created_at)}"
+                    "Latest analysis · {when(&current.created_at)} · {humanize(&current.status)} · {analyzer_label(Some(&current.model)).unwrap_or_else(|| current.model.clone())} · prompt {current.prompt_version}"
                 }
                 if let Some(err) = current.error.clone() { p { class: "error", "The analyzer failed: {err}" } }
-                pre { class: "json", id: "analysis-json", {pretty(&current.analysis_text)} }
+                dl { class: "facts", id: "analysis-facts",
+                    for (label, value) in facts {
+                        dt { "{label}" } dd { "{value}" }
+                    }
+                }
+                details { class: "raw",
+                    summary { "Stored analysis (JSON)" }
+                    pre { class: "json", id: "analysis-json", {pretty(&current.analysis_text)} }
+                }
                 if !earlier.is_empty() {
-                    h3 { "Earlier attempts ({earlier.len()})" }
+                    h3 { "Earlier analyses ({earlier.len()})" }
                     for a in earlier {
                         details { class: "attempt",
-                            summary { "Attempt {a.id} · {humanize(&a.verdict)} · {a.status} · {a.model} · {crate::time::utc_label(&a.created_at)}" }
+                            summary { "{when(&a.created_at)} · {crate::review::status_label(&a.verdict)} · {humanize(&a.status)} · {a.model}" }
                             pre { class: "json", {pretty(&a.analysis_text)} }
                         }
                     }
@@ -429,6 +538,23 @@ fn EventsSection(events: Option<Result<Vec<EventRow>, ApiError>>, zone: String) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_human_view_of_an_analysis_rounds_the_confidence_and_names_codes_in_words() {
+        let stored = r#"{"verdict": "needs_review", "score": 55, "confidence": 0.699999988079071, "reasons": ["slow answer"], "flags": ["customer_upset"], "recommended_action": "call_back"}"#;
+        assert_eq!(
+            analysis_facts(stored),
+            vec![
+                ("Verdict", "Needs review".to_string()),
+                ("Score", "55".to_string()),
+                ("Confidence", "70%".to_string()),
+                ("Reasons", "Slow answer".to_string()),
+                ("Flags", "Customer upset".to_string()),
+                ("Recommended action", "Call back".to_string()),
+            ]
+        );
+        assert!(analysis_facts("not json").is_empty());
+    }
 
     #[test]
     fn stored_json_is_indented_in_its_stored_key_order() {

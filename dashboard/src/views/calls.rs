@@ -11,7 +11,7 @@ use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::platform;
 use crate::time::{day_from_ms, Window};
-use crate::urlstate::{Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
+use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
 use crate::views::shell::{use_dealerships, zone_of};
 use crate::Route;
 
@@ -61,7 +61,12 @@ pub fn Calls(view: ViewState) -> Element {
         None => rsx! { Loading { what: "calls" } },
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
         Some(Ok(rows)) if rows.is_empty() => rsx! {
-            Empty { message: if view.has_filters() || view.after.is_some() {
+            Empty { message: if let Err(why) = score_range(
+                &view.score_min.map(|v| v.to_string()).unwrap_or_default(),
+                &view.score_max.map(|v| v.to_string()).unwrap_or_default(),
+            ) {
+                format!("No calls match these filters. {why}")
+            } else if view.has_filters() || view.after.is_some() {
                 "No calls match these filters.".to_string()
             } else {
                 format!("No calls in the {}.", view.window.label())
@@ -197,7 +202,8 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
     let mut range_error = use_signal(|| None::<&'static str>);
 
     let window_button = |label: &'static str, id: &'static str, window: Window| {
-        let active = view.window == window;
+        // While the date boxes are open, "Custom…" is the highlighted choice.
+        let active = view.window == window && !custom_open();
         let view = view.clone();
         rsx! {
             button { id: "{id}", class: if active { "chip active" } else { "chip" }, "aria-pressed": "{active}",
@@ -242,17 +248,26 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
             on_change.call(next)
         }
     };
-    let score_input = |is_min: bool| {
+    // Both bounds are applied together (button or Enter): applying one on blur
+    // reloaded the filters while the other was being typed, and wiped it.
+    let mut smin = use_signal(|| view.score_min.map(|v| v.to_string()).unwrap_or_default());
+    let mut smax = use_signal(|| view.score_max.map(|v| v.to_string()).unwrap_or_default());
+    let mut score_error = use_signal(|| None::<String>);
+    let apply_score = {
         let view = view.clone();
         move |e: FormEvent| {
-            let value = e.value().trim().parse::<u8>().ok().filter(|v| *v <= 100);
-            let mut next = view.clone();
-            if is_min {
-                next.score_min = value;
-            } else {
-                next.score_max = value;
+            e.prevent_default();
+            match score_range(&smin(), &smax()) {
+                Ok((score_min, score_max)) => {
+                    score_error.set(None);
+                    on_change.call(ViewState {
+                        score_min,
+                        score_max,
+                        ..view.clone()
+                    })
+                }
+                Err(why) => score_error.set(Some(why)),
             }
-            on_change.call(next)
         }
     };
 
@@ -283,11 +298,16 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
                     button { id: "verdict-{v.as_str()}", class: if view.verdicts.contains(&v) { "chip active" } else { "chip" },
                         "aria-pressed": "{view.verdicts.contains(&v)}", onclick: toggle_verdict(v), {humanize(v.as_str())} }
                 }
-                span { class: "label", "Score" }
-                input { id: "score-min", class: "score", r#type: "number", min: "0", max: "100", placeholder: "min",
-                    value: view.score_min.map(|v| v.to_string()).unwrap_or_default(), onchange: score_input(true) }
-                input { id: "score-max", class: "score", r#type: "number", min: "0", max: "100", placeholder: "max",
-                    value: view.score_max.map(|v| v.to_string()).unwrap_or_default(), onchange: score_input(false) }
+                form { class: "score-range", id: "score-form", onsubmit: apply_score,
+                    span { class: "label", "Score" }
+                    input { id: "score-min", class: "score", r#type: "number", min: "0", max: "100", placeholder: "min",
+                        "aria-label": "Minimum score", value: "{smin}", oninput: move |e| smin.set(e.value()) }
+                    " – "
+                    input { id: "score-max", class: "score", r#type: "number", min: "0", max: "100", placeholder: "max",
+                        "aria-label": "Maximum score", value: "{smax}", oninput: move |e| smax.set(e.value()) }
+                    button { r#type: "submit", id: "score-apply", class: "chip", "Apply" }
+                    if let Some(why) = score_error() { span { class: "error", id: "score-error", role: "alert", "{why}" } }
+                }
             }
             div { class: "row",
                 span { class: "label", "Flags" }

@@ -6,13 +6,38 @@ use dioxus::prelude::*;
 use crate::api::use_api;
 use crate::components::{ErrorNote, Loading, TrendChart};
 use crate::format::{humanize, percent};
+use crate::review::QueueState;
 use crate::urlstate::ViewState;
 use crate::Route;
 
 #[component]
 pub fn Health(view: ViewState) -> Element {
+    let api = use_api();
+    let dealership = view.dealership.clone();
+    let waiting = use_resource(use_reactive!(|dealership| {
+        let api = api.clone();
+        async move { api.queue_count_in(dealership.as_deref()).await }
+    }));
+    // The queue is not limited to a period (an item flagged last week and still open
+    // is waiting now), so it is shown once, with the queue's own count and link.
+    let queue_link = Route::Queue {
+        state: QueueState {
+            dealership: view.dealership.clone(),
+            ..QueueState::default()
+        },
+    };
+    let waiting_text = match &*waiting.read() {
+        Some(Ok(1)) => "1 flagged call is waiting in the review queue (any date).".to_string(),
+        Some(Ok(n)) => format!("{n} flagged calls are waiting in the review queue (any date)."),
+        Some(Err(e)) => format!("Review queue: {e}"),
+        None => "Counting the review queue…".to_string(),
+    };
     rsx! {
         h1 { "Dealership health" }
+        p { id: "health-queue", class: "notice",
+            "{waiting_text} "
+            Link { to: queue_link, id: "health-queue-link", "Open the queue" }
+        }
         div { class: "health-grid",
             HealthPanel { dealership: view.dealership.clone(), hours: 24 }
             HealthPanel { dealership: view.dealership.clone(), hours: 168 }
@@ -42,10 +67,6 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
         window,
         ..ViewState::default()
     };
-    let review_view = ViewState {
-        review: vec!["open".into()],
-        ..list_view.clone()
-    };
 
     let body = match &*report.read() {
         None => rsx! { Loading { what: "the summary" } },
@@ -74,9 +95,6 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
                     div { dt { "Needs review" } dd { class: "needs_review", "{percent(needs)}" } }
                     div { dt { "Bad" } dd { class: "bad", "{percent(bad)}" } }
                     div { dt { "Average score" } dd { "{avg}" } }
-                    div { dt { "Waiting for review" }
-                        dd { Link { to: Route::Calls { view: review_view.clone() }, "{r.waiting_for_review}" } }
-                    }
                 }
                 p { class: "changes", {changes.join(" · ")} }
                 if r.current.unanalyzed > 0 {

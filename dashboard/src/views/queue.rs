@@ -6,7 +6,7 @@
 use dioxus::prelude::*;
 
 use crate::api::use_api;
-use crate::components::{Empty, ErrorNote, Loading, ReviewList};
+use crate::components::{ErrorNote, Loading, ReviewList};
 use crate::review::{QueueSort, QueueState, Role};
 use crate::views::shell::use_me;
 use crate::Route;
@@ -17,9 +17,12 @@ pub fn Queue(state: QueueState) -> Element {
     let me = use_me();
     let me_now = me.read().clone();
     let mut reloads = use_signal(|| 0u32);
+    let changed = crate::views::shell::use_reviews_changed();
     let items = use_resource(use_reactive!(|state, me_now| {
         let api = api.clone();
         let _ = reloads();
+        // After a saved change the list is reloaded, like the badge, so they agree.
+        let _ = changed();
         async move { api.queue(&state, &me_now).await }
     }));
     let team = use_team_members();
@@ -38,9 +41,6 @@ pub fn Queue(state: QueueState) -> Element {
     let body = match &*items.read() {
         None => rsx! { Loading { what: "the queue" } },
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
-        Some(Ok(list)) if list.is_empty() => rsx! {
-            Empty { message: "Nothing waiting for review. Flagged calls appear here until their review is resolved." }
-        },
         Some(Ok(list)) => rsx! {
             ReviewList {
                 key: "{state}-{me_now.user_id}-{reloads}",
@@ -48,6 +48,7 @@ pub fn Queue(state: QueueState) -> Element {
                 team: team(),
                 show_dealership: state.dealership.is_none(),
                 label: "Review queue".to_string(),
+                empty: "Nothing waiting for review. Flagged calls appear here until their review is resolved.".to_string(),
             }
         },
     };

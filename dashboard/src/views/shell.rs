@@ -41,6 +41,14 @@ pub fn zone_of(dealerships: &[Dealership], id: &str) -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// The role badge: "CSM" is an acronym, the others are words.
+pub fn role_label(role: &str) -> String {
+    match role {
+        "csm" => "CSM".into(),
+        other => humanize(other),
+    }
+}
+
 #[component]
 pub fn Shell() -> Element {
     let api = use_api();
@@ -108,10 +116,24 @@ pub fn Shell() -> Element {
         move |_| {
             let api = api.clone();
             async move {
-                if let Some(token) = api.session.token() {
-                    auth::sign_out(&api.config, &token).await;
-                }
+                // Forget the session locally first, so other tabs and a page restored
+                // by Back see it gone at once, then revoke it on the server (this
+                // session only: the user's other devices stay signed in).
+                let token = api
+                    .session
+                    .0
+                    .peek()
+                    .session
+                    .as_ref()
+                    .map(|s| s.access_token.clone());
                 api.session.end(None);
+                if let Some(token) = token {
+                    // Not tied to this (now unmounted) component, so it is not cancelled.
+                    let config = api.config.clone();
+                    dioxus::core::spawn_forever(
+                        async move { auth::sign_out(&config, &token).await },
+                    );
+                }
             }
         }
     };
@@ -119,7 +141,7 @@ pub fn Shell() -> Element {
     let who = match &*profile.read() {
         Some(Ok(Some(p))) => rsx! {
             span { id: "user-name", class: "name", "{p.full_name}" }
-            span { id: "user-role", class: "role", "{humanize(&p.role)}" }
+            span { id: "user-role", class: "role", "{role_label(&p.role)}" }
         },
         Some(Ok(None)) => rsx! { span { class: "name", "No profile yet" } },
         Some(Err(_)) => rsx! { span { class: "name", "Profile unavailable" } },
@@ -135,6 +157,20 @@ pub fn Shell() -> Element {
             p { class: "state empty", id: "no-dealerships",
                 "No dealership is assigned to you yet, so there is nothing to show. Ask an admin to assign you." }
         },
+        // A dealership in the URL that RLS does not show (someone else's, or a typo):
+        // say so, rather than an empty page that reads as "no calls".
+        Some(Ok(list))
+            if route
+                .dealership()
+                .is_some_and(|d| !list.iter().any(|x| x.id == d)) =>
+        {
+            rsx! {
+                div { class: "state empty", id: "no-access", role: "alert",
+                    p { "You don't have access to this dealership (or it doesn't exist): “{selected}”." }
+                    Link { to: route.with_dealership(None), "Show all my dealerships" }
+                }
+            }
+        }
         Some(Ok(_)) => rsx! { Outlet::<Route> {} },
     };
 
@@ -163,6 +199,9 @@ pub fn Shell() -> Element {
                         navigator.push(route.with_dealership(choice));
                     },
                     option { value: "all", selected: selected == "all", "All my dealerships" }
+                    if selected != "all" && !dealerships.read().iter().any(|d| d.id == selected) {
+                        option { value: "{selected}", selected: true, disabled: true, "Not available" }
+                    }
                     for d in dealerships.read().iter() {
                         option { key: "{d.id}", value: "{d.id}", selected: selected == d.id, "{d.name}" }
                     }
@@ -176,9 +215,18 @@ pub fn Shell() -> Element {
         }
         if role == Role::Admin {
             p { id: "admin-note", class: "notice admin-note",
-                "You are signed in as an admin: you see every dealership, read-only. Roles, reporting lines and dealership assignments are managed in Supabase Studio (tables profiles and user_dealerships; see docs/admin.md)."
+                "You are signed in as an admin: you can see every dealership, but not change reviews here. To change someone's role, manager or dealerships, use the admin console (Supabase Studio): the people are in “profiles”, their dealerships in “user_dealerships”."
             }
         }
         main { {body} }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_role_badge_spells_csm_as_an_acronym() {
+        assert_eq!(super::role_label("csm"), "CSM");
+        assert_eq!(super::role_label("manager"), "Manager");
     }
 }

@@ -16,7 +16,7 @@ use crate::team::{flow_summary, TeamState, AGE_BUCKETS, UNASSIGNED};
 use crate::time::{day_from_ms, Window};
 use crate::urlstate::{parse_verdict, ViewState};
 use crate::views::queue::use_team_members;
-use crate::views::shell::{use_dealerships, use_me};
+use crate::views::shell::{use_dealerships, use_me, zone_of};
 use crate::Route;
 
 #[component]
@@ -58,7 +58,21 @@ pub fn Team(state: TeamState) -> Element {
     let dealerships = match &*dealers.read() {
         None => rsx! { Loading { what: "the dealerships" } },
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
-        Some(Ok(rows)) => rsx! { DealershipTable { rows: rows.clone(), state: state.clone() } },
+        Some(Ok(rows)) => {
+            // team_dealership_stats has no dealership argument: the header's selector
+            // narrows its rows here, like the other parts of the page.
+            let rows: Vec<DealershipStats> = rows
+                .iter()
+                .filter(|r| {
+                    state
+                        .dealership
+                        .as_ref()
+                        .is_none_or(|d| *d == r.dealership_id)
+                })
+                .cloned()
+                .collect();
+            rsx! { DealershipTable { rows, state: state.clone() } }
+        }
     };
     let chart = match &*flow.read() {
         None => rsx! { Loading { what: "the chart" } },
@@ -135,6 +149,9 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
     let mut from = use_signal(|| from_initial);
     let mut until = use_signal(|| to_initial);
     let mut error = use_signal(|| None::<&'static str>);
+    // The date boxes are only shown for a custom period, so they never contradict a
+    // selected "Last 24 h".
+    let mut custom_open = use_signal(|| matches!(state.window, Window::Custom { .. }));
     let current = state.csm.clone().unwrap_or_else(|| "all".into());
     let me_id = me.read().user_id.clone();
     // A manager's people; an admin (no picker data) filters by the rows' ids instead.
@@ -148,7 +165,7 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
         .unwrap_or_default();
 
     let window_chip = |label: &'static str, id: &'static str, window: Window| {
-        let active = state.window == window;
+        let active = state.window == window && !custom_open();
         let next = TeamState {
             window,
             ..state.clone()
@@ -162,16 +179,21 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                 span { class: "label", "Period" }
                 {window_chip("Last 24 h", "team-range-24h", Window::Last24h)}
                 {window_chip("Last 7 days", "team-range-7d", Window::Last7d)}
-                input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
-                input { r#type: "date", "aria-label": "To (UTC)", value: "{until}", oninput: move |e| until.set(e.value()) }
-                button { class: "chip", id: "team-range-apply", onclick: {
-                    let state = state.clone();
-                    move |_| match Window::custom(&from(), &until()) {
-                        Some(window) => { error.set(None); navigator.push(to.route(TeamState { window, ..state.clone() })); }
-                        None => error.set(Some("Pick a start date on or before the end date.")),
-                    }
-                }, "Apply dates" }
-                if let Some(msg) = error() { span { class: "error", "{msg}" } }
+                button { id: "team-range-custom", class: if custom_open() { "chip active" } else { "chip" },
+                    onclick: move |_| custom_open.set(true), "Custom…" }
+                if custom_open() {
+                    input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
+                    input { r#type: "date", "aria-label": "To (UTC)", value: "{until}", oninput: move |e| until.set(e.value()) }
+                    button { class: "chip", id: "team-range-apply", onclick: {
+                        let state = state.clone();
+                        move |_| match Window::custom(&from(), &until()) {
+                            Some(window) => { error.set(None); navigator.push(to.route(TeamState { window, ..state.clone() })); }
+                            None => error.set(Some("Pick a start date on or before the end date.")),
+                        }
+                    }, "Apply dates" }
+                    span { class: "muted", "(UTC days)" }
+                    if let Some(msg) = error() { span { class: "error", "{msg}" } }
+                }
             }
             div { class: "row",
                 span { class: "label", "CSM" }
@@ -279,7 +301,9 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
                     for row in rows.iter() {
                         tr { class: "dealer-row", key: "{row.dealership_id}", "data-dealership": "{row.dealership_id}",
                             td { "{row.name}" }
-                            td { class: "muted", {row.assigned_names.join(", ")} }
+                            td { class: "muted assigned",
+                                if row.assigned_names.is_empty() { em { "Nobody assigned" } } else { {row.assigned_names.join(", ")} }
+                            }
                             td { class: "unresolved", Link { to: Route::TeamUnresolved { state: TeamState { dealership: Some(row.dealership_id.clone()), csm: None, ..filters.clone() } }, "{row.unresolved}" } }
                             td { class: "oldest", {row.oldest_unresolved_hours.map(age_label).unwrap_or_else(|| "–".into())} }
                             td { class: "calls-count", Link { to: Route::Calls { view: calls_view(&row.dealership_id, false) }, "{row.calls}" } }
@@ -303,9 +327,13 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
 pub fn TeamUnresolved(state: TeamState) -> Element {
     let api = use_api();
     let mut reloads = use_signal(|| 0u32);
+    let changed = crate::views::shell::use_reviews_changed();
     let items = use_resource(use_reactive!(|state| {
         let api = api.clone();
         let _ = reloads();
+        // A saved change (a reassignment, a resolution) reloads the list and its count,
+        // so a row that no longer matches the filters leaves it.
+        let _ = changed();
         async move { api.unresolved(&state).await }
     }));
     let team = use_team_members();
@@ -349,9 +377,6 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
     let body = match &*items.read() {
         None => rsx! { Loading { what: "the unresolved items" } },
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
-        Some(Ok(list)) if list.is_empty() => {
-            rsx! { Empty { message: "No unresolved items match these filters." } }
-        }
         Some(Ok(list)) => rsx! {
             p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
             div { ReviewList {
@@ -360,6 +385,7 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
                 team: team(),
                 show_dealership: state.dealership.is_none(),
                 label: "Unresolved items".to_string(),
+                empty: "No unresolved items match these filters.".to_string(),
             } }
         },
     };
@@ -395,6 +421,7 @@ pub fn TeamActivity(state: TeamState) -> Element {
         let api = api.clone();
         async move { api.activity(&state, platform::now_ms()).await }
     }));
+    let dealerships = use_dealerships();
     let what = match state.kind.as_deref() {
         Some("resolved") => "Resolutions",
         Some("escalated") => "Escalations",
@@ -405,17 +432,23 @@ pub fn TeamActivity(state: TeamState) -> Element {
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
         Some(Ok(list)) if list.is_empty() => rsx! { Empty { message: "Nothing in this period." } },
         Some(Ok(list)) => rsx! {
+            p { class: "muted", id: "activity-count",
+                {TeamState::activity_summary(
+                    &list.iter().map(|r| (r.dealership_id.clone(), r.call_id.clone())).collect::<Vec<_>>(),
+                    list.len() >= crate::team::ACTIVITY_LIMIT,
+                )}
+            }
             div { class: "table-wrap",
                 table { class: "calls", id: "activity",
                     thead { tr { th { "When" } th { "Who" } th { "Call" } th { "Change" } th { "Verdict" } th { "Notes" } } }
                     tbody {
                         for row in list.iter() {
                             tr { key: "{row.id}", class: "activity-row", "data-call": "{row.call_id}",
-                                td { class: "time", {crate::time::utc_label(&row.created_at)} }
+                                td { class: "time", {platform::format_in_zone(&row.created_at, &zone_of(&dealerships.read(), &row.dealership_id), true)} }
                                 td { {row.actor_name.clone().unwrap_or_else(|| "–".into())} }
                                 td { Link { to: Route::CallDetail { dealership_id: row.dealership_id.clone(), call_id: row.call_id.clone(), view: ViewState::default() }, "{row.call_id}" }
                                      span { class: "muted", " {row.dealership_id}" } }
-                                td { {humanize(row.from_status.as_deref().unwrap_or("none"))} " → " {humanize(&row.to_status)} }
+                                td { {crate::review::status_label(row.from_status.as_deref().unwrap_or("none"))} " → " {crate::review::status_label(&row.to_status)} }
                                 td { crate::components::VerdictBadge { verdict: row.verdict.clone() } }
                                 td { {row.notes.clone().unwrap_or_default()} }
                             }
