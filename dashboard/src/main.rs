@@ -47,9 +47,9 @@ pub enum Route {
         TeamUnresolved { state: TeamState },
         #[route("/team/activity?:..state")]
         TeamActivity { state: TeamState },
-    #[end_layout]
-    #[route("/:..segments")]
-    NotFound { segments: Vec<String> },
+        // Inside the layout, so a wrong address still has the header and navigation.
+        #[route("/:..segments")]
+        NotFound { segments: Vec<String> },
 }
 
 impl Route {

@@ -92,6 +92,62 @@ mod imp {
         }
     }
 
+    /// The zone's offset from UTC (local minus UTC, in ms) at the instant `utc_ms`:
+    /// Intl gives the local wall-clock parts, read back as if they were UTC.
+    pub fn zone_offset_ms(zone: &str, utc_ms: f64) -> f64 {
+        let options = js_sys::Object::new();
+        let set = |k: &str, v: &str| {
+            let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v));
+        };
+        set("timeZone", zone);
+        set("hourCycle", "h23");
+        for k in ["year", "month", "day", "hour", "minute", "second"] {
+            set(k, "numeric");
+        }
+        let format = js_sys::Intl::DateTimeFormat::new(
+            &js_sys::Array::of1(&JsValue::from_str("en-US")),
+            &options,
+        );
+        // Zones are IANA names checked by the database (dealership_timezone_check).
+        let date = js_sys::Date::new(&JsValue::from_f64(utc_ms));
+        let parts = format.format_to_parts(&date);
+        let mut v = [0f64; 6];
+        for part in parts.iter() {
+            let get = |k: &str| {
+                js_sys::Reflect::get(&part, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|x| x.as_string())
+                    .unwrap_or_default()
+            };
+            let slot = match get("type").as_str() {
+                "year" => 0,
+                "month" => 1,
+                "day" => 2,
+                "hour" => 3,
+                "minute" => 4,
+                "second" => 5,
+                _ => continue,
+            };
+            v[slot] = get("value").parse().unwrap_or(f64::NAN);
+        }
+        let local_ms = utc_of(v);
+        let whole_seconds = (utc_ms / 1000.0).floor() * 1000.0;
+        let offset = local_ms - whole_seconds;
+        if offset.is_finite() {
+            offset
+        } else {
+            0.0
+        }
+    }
+
+    /// Milliseconds since the epoch of a (year, month 1-12, day, h, m, s) read as UTC.
+    fn utc_of(v: [f64; 6]) -> f64 {
+        chrono::NaiveDate::from_ymd_opt(v[0] as i32, v[1] as u32, v[2] as u32)
+            .and_then(|d| d.and_hms_opt(v[3] as u32, v[4] as u32, v[5] as u32))
+            .map(|t| t.and_utc().timestamp_millis() as f64)
+            .unwrap_or(f64::NAN)
+    }
+
     /// Saves `text` as a file through a temporary object URL.
     pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
         let fail = |_| "the browser refused to save the file".to_string();
@@ -140,6 +196,11 @@ mod imp {
 
     pub fn format_in_zone(iso: &str, _zone: &str, _with_date: bool) -> String {
         crate::time::utc_label(iso)
+    }
+
+    /// The host has no zone data: UTC.
+    pub fn zone_offset_ms(_zone: &str, _utc_ms: f64) -> f64 {
+        0.0
     }
 
     pub fn download(_filename: &str, _mime: &str, _text: &str) -> Result<(), String> {

@@ -12,7 +12,8 @@ pub enum Window {
     #[default]
     Last24h,
     Last7d,
-    /// Whole days, `from` and `to` inclusive, as `YYYY-MM-DD` in UTC.
+    /// Whole days, `from` and `to` inclusive, as `YYYY-MM-DD`: the dealership's days
+    /// when the call list shows one dealership, else UTC days (see [`Window::bounds_in_zone_ms`]).
     Custom {
         from: String,
         to: String,
@@ -44,6 +45,32 @@ impl Window {
         }
     }
 
+    /// `[start, end)` like [`Window::bounds_ms`], but a custom range's days are local
+    /// days of a time zone: `offset_ms(t)` is the zone's offset from UTC (local minus
+    /// UTC, in ms) at the instant `t`. The rolling windows do not depend on the zone.
+    pub fn bounds_in_zone_ms(&self, now_ms: f64, offset_ms: impl Fn(f64) -> f64) -> (f64, f64) {
+        match self {
+            Window::Custom { from, to } => match (parse_day(from), parse_day(to)) {
+                (Some(f), Some(t)) => (
+                    local_to_utc_ms(day_start_ms(f), &offset_ms),
+                    local_to_utc_ms(day_start_ms(t) + DAY_MS, &offset_ms),
+                ),
+                _ => self.bounds_ms(now_ms),
+            },
+            _ => self.bounds_ms(now_ms),
+        }
+    }
+
+    /// How the window reads after "No calls …": `in the last 24 hours`,
+    /// `on 2026-11-19 (America/New_York)`, `from 2026-11-14 to 2026-11-20 (UTC)`.
+    pub fn phrase(&self, zone: &str) -> String {
+        match self {
+            Window::Custom { from, to } if from == to => format!("on {from} ({zone})"),
+            Window::Custom { from, to } => format!("from {from} to {to} ({zone})"),
+            other => format!("in the {}", other.label()),
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             Window::Last24h => "last 24 hours".into(),
@@ -56,6 +83,14 @@ impl Window {
 
 fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The UTC instant of a local wall-clock time (both as ms since the epoch, the local
+/// one as if it were UTC). The offset is looked up at a first guess and again at the
+/// corrected instant, which settles it across a daylight-saving change.
+fn local_to_utc_ms(local_ms: f64, offset_ms: &impl Fn(f64) -> f64) -> f64 {
+    let guess = local_ms - offset_ms(local_ms);
+    local_ms - offset_ms(guess)
 }
 
 fn day_start_ms(d: NaiveDate) -> f64 {
@@ -109,6 +144,61 @@ mod tests {
         let (start, end) = w.bounds_ms(NOW);
         assert_eq!(iso_from_ms(start), "2026-11-01T00:00:00.000Z");
         assert_eq!(iso_from_ms(end), "2026-11-04T00:00:00.000Z");
+    }
+
+    /// America/New_York: UTC-4 until 2026-11-01 06:00 UTC, UTC-5 after.
+    fn new_york(t: f64) -> f64 {
+        let change = DateTime::parse_from_rfc3339("2026-11-01T06:00:00Z")
+            .unwrap()
+            .timestamp_millis() as f64;
+        if t < change {
+            -4.0 * HOUR_MS
+        } else {
+            -5.0 * HOUR_MS
+        }
+    }
+
+    #[test]
+    fn a_custom_range_in_a_zone_covers_the_dealerships_local_days() {
+        let w = Window::custom("2026-11-19", "2026-11-19").unwrap();
+        let (start, end) = w.bounds_in_zone_ms(NOW, new_york);
+        assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        assert_eq!(iso_from_ms(end), "2026-11-20T05:00:00.000Z");
+    }
+
+    #[test]
+    fn a_local_range_across_the_daylight_saving_change_uses_each_days_offset() {
+        let w = Window::custom("2026-10-31", "2026-11-01").unwrap();
+        let (start, end) = w.bounds_in_zone_ms(NOW, new_york);
+        assert_eq!(iso_from_ms(start), "2026-10-31T04:00:00.000Z");
+        assert_eq!(iso_from_ms(end), "2026-11-02T05:00:00.000Z");
+    }
+
+    #[test]
+    fn utc_is_the_zone_with_no_offset_and_rolling_windows_ignore_the_zone() {
+        let w = Window::custom("2026-11-01", "2026-11-03").unwrap();
+        assert_eq!(w.bounds_in_zone_ms(NOW, |_| 0.0), w.bounds_ms(NOW));
+        assert_eq!(
+            Window::Last7d.bounds_in_zone_ms(NOW, new_york),
+            Window::Last7d.bounds_ms(NOW)
+        );
+    }
+
+    #[test]
+    fn the_window_reads_as_a_phrase_with_its_zone() {
+        assert_eq!(Window::Last24h.phrase("UTC"), "in the last 24 hours");
+        assert_eq!(
+            Window::custom("2020-01-01", "2020-01-02")
+                .unwrap()
+                .phrase("UTC"),
+            "from 2020-01-01 to 2020-01-02 (UTC)"
+        );
+        assert_eq!(
+            Window::custom("2026-11-19", "2026-11-19")
+                .unwrap()
+                .phrase("America/New_York"),
+            "on 2026-11-19 (America/New_York)"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use domain::analysis::{Flag, Verdict};
 
-use crate::time::{iso_from_ms, Window};
+use crate::time::{day_from_ms, iso_from_ms, Window};
 
 /// Rows per page of the call list.
 pub const PAGE_SIZE: usize = 50;
@@ -74,13 +74,24 @@ impl ViewState {
             || self.search.is_some()
     }
 
-    /// PostgREST filter parameters for the calls table (without select, order, limit).
-    pub fn postgrest_filters(&self, now_ms: f64) -> Vec<(String, String)> {
+    /// `[start, end)` of the view's window in ms. With one dealership selected a
+    /// custom range is that dealership's local days (`offset_ms`: its offset from UTC
+    /// at an instant, from the browser's Intl); with all dealerships, UTC days.
+    pub fn bounds_ms(&self, now_ms: f64, offset_ms: impl Fn(f64) -> f64) -> (f64, f64) {
+        match self.dealership {
+            Some(_) => self.window.bounds_in_zone_ms(now_ms, offset_ms),
+            None => self.window.bounds_ms(now_ms),
+        }
+    }
+
+    /// PostgREST filter parameters for the calls table and the `calls_export` view
+    /// (without select, order, limit); `bounds` from [`ViewState::bounds_ms`].
+    pub fn postgrest_filters(&self, bounds: (f64, f64)) -> Vec<(String, String)> {
         let mut q: Vec<(String, String)> = Vec::new();
         if let Some(d) = &self.dealership {
             q.push(("dealership_id".into(), format!("eq.{d}")));
         }
-        let (start, end) = self.window.bounds_ms(now_ms);
+        let (start, end) = bounds;
         q.push((
             "first_event_at".into(),
             format!("gte.{}", iso_from_ms(start)),
@@ -119,8 +130,8 @@ impl ViewState {
 
     /// The full query for one page of the call list: filters, keyset cursor, order,
     /// and one row more than a page so we know whether a next page exists.
-    pub fn list_query(&self, now_ms: f64) -> Vec<(String, String)> {
-        let mut q = self.postgrest_filters(now_ms);
+    pub fn list_query(&self, bounds: (f64, f64)) -> Vec<(String, String)> {
+        let mut q = self.postgrest_filters(bounds);
         q.push(("select".into(), LIST_COLUMNS.into()));
         if let Some(c) = &self.after {
             let t = quote(&c.first_event_at);
@@ -141,13 +152,40 @@ impl ViewState {
         q
     }
 
-    /// The query for the CSV export: every filter, no cursor, capped at [`CSV_LIMIT`].
-    pub fn csv_query(&self, now_ms: f64) -> Vec<(String, String)> {
-        let mut q = self.postgrest_filters(now_ms);
+    /// The query for the CSV export from the `calls_export` view (migration
+    /// `20261120000700`), which formats the columns for people: every filter, no
+    /// cursor, capped at [`CSV_LIMIT`].
+    pub fn csv_query(&self, bounds: (f64, f64)) -> Vec<(String, String)> {
+        let mut q = self.postgrest_filters(bounds);
         q.push(("select".into(), CSV_COLUMNS.into()));
         q.push(("order".into(), ORDER.into()));
         q.push(("limit".into(), CSV_LIMIT.to_string()));
         q
+    }
+
+    /// The export's file name: `calls-<dealership or all>-<first day>_<last day>.csv`,
+    /// the days of `bounds` in the zone of `offset_ms` (UTC for all dealerships).
+    pub fn csv_filename(&self, bounds: (f64, f64), offset_ms: impl Fn(f64) -> f64) -> String {
+        let who = self.dealership.as_deref().unwrap_or("all");
+        let (first, last) = match (&self.window, &self.dealership) {
+            (Window::Custom { from, to }, _) => (from.clone(), to.clone()),
+            (_, Some(_)) => (
+                day_from_ms(bounds.0 + offset_ms(bounds.0)),
+                day_from_ms(bounds.1 + offset_ms(bounds.1)),
+            ),
+            (_, None) => (day_from_ms(bounds.0), day_from_ms(bounds.1)),
+        };
+        let safe: String = who
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!("calls-{safe}-{first}_{last}.csv")
     }
 
     /// The URL query string (without `?`). Values are encoded so that they survive
@@ -274,10 +312,9 @@ pub fn parse_verdict(s: &str) -> Option<Verdict> {
 
 const LIST_COLUMNS: &str =
     "dealership_id,call_id,first_event_at,customer_phone,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
-// The export leaves the phone out: the list masks it in the browser, which a CSV
-// streamed straight from PostgREST cannot do.
-const CSV_COLUMNS: &str =
-    "dealership_id,call_id,first_event_at,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
+// Human columns of `calls_export`, renamed (`alias:column`) for the CSV header. The
+// phone is masked by the view (last 4 digits); the full number never leaves Postgres.
+const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 const ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 
 /// A value inside a PostgREST logic tree (`or=(...)`), double-quoted so that `,.:()`
@@ -479,7 +516,7 @@ mod tests {
     #[test]
     fn filters_become_postgrest_operators() {
         let now = 1_795_000_000_000.0;
-        let q = sample().postgrest_filters(now);
+        let q = sample().postgrest_filters(sample().bounds_ms(now, |_| 0.0));
         let get = |k: &str| {
             q.iter()
                 .filter(|(key, _)| key == k)
@@ -505,13 +542,13 @@ mod tests {
 
     #[test]
     fn all_dealerships_leaves_the_dealership_to_row_level_security() {
-        let q = ViewState::default().postgrest_filters(1_795_000_000_000.0);
+        let q = ViewState::default().postgrest_filters((0.0, 1_795_000_000_000.0));
         assert!(q.iter().all(|(k, _)| k != "dealership_id"), "{q:?}");
     }
 
     #[test]
     fn the_list_query_pages_by_keyset_in_index_order() {
-        let q = sample().list_query(1_795_000_000_000.0);
+        let q = sample().list_query((0.0, 1_795_000_000_000.0));
         let or = q
             .iter()
             .find(|(k, _)| k == "or")
@@ -534,13 +571,66 @@ mod tests {
     }
 
     #[test]
-    fn the_csv_export_keeps_the_filters_but_not_the_page_or_the_phone() {
-        let q = sample().csv_query(1_795_000_000_000.0);
+    fn the_csv_export_keeps_the_filters_but_not_the_page_and_only_a_masked_phone() {
+        let q = sample().csv_query((0.0, 1_795_000_000_000.0));
         assert!(q.iter().all(|(k, _)| k != "or"), "no cursor in the export");
         assert!(q.contains(&("limit".into(), CSV_LIMIT.to_string())));
         assert!(q.contains(&("verdict".into(), "in.(bad,needs_review)".into())));
+        assert!(q.contains(&(
+            "transcript_search".into(),
+            "wfts(english).oil change & 50% off + \"tires\"".into()
+        )));
         let select = &q.iter().find(|(k, _)| k == "select").unwrap().1;
-        assert!(!select.contains("phone"), "{select}");
+        let phones: Vec<&str> = select.split(',').filter(|c| c.contains("phone")).collect();
+        assert_eq!(phones, vec!["customer_phone:customer_phone_masked"]);
+        assert!(select.contains("reasons:reasons_text") && select.contains("local_time"));
+    }
+
+    #[test]
+    fn the_csv_file_is_named_after_the_dealership_and_its_local_days() {
+        let eastern = |_: f64| -5.0 * 3_600_000.0;
+        let week = ViewState {
+            dealership: Some("toyota-braintree".into()),
+            window: Window::Last7d,
+            ..Default::default()
+        };
+        // 2026-11-21 02:00 UTC is still Nov 20 in Boston.
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T02:00:00Z")
+            .unwrap()
+            .timestamp_millis() as f64;
+        let bounds = week.bounds_ms(now, eastern);
+        assert_eq!(
+            week.csv_filename(bounds, eastern),
+            "calls-toyota-braintree-2026-11-13_2026-11-20.csv"
+        );
+        let all = week.with_dealership(None);
+        assert_eq!(
+            all.csv_filename(all.bounds_ms(now, eastern), eastern),
+            "calls-all-2026-11-14_2026-11-21.csv",
+            "all dealerships: UTC days"
+        );
+        let custom = ViewState {
+            window: Window::custom("2026-11-14", "2026-11-20").unwrap(),
+            ..week.clone()
+        };
+        assert_eq!(
+            custom.csv_filename(custom.bounds_ms(now, eastern), eastern),
+            "calls-toyota-braintree-2026-11-14_2026-11-20.csv"
+        );
+    }
+
+    #[test]
+    fn a_custom_range_is_local_for_one_dealership_and_utc_for_all() {
+        let eastern = |_: f64| -5.0 * 3_600_000.0;
+        let one = ViewState {
+            dealership: Some("toyota-braintree".into()),
+            window: Window::custom("2026-11-19", "2026-11-19").unwrap(),
+            ..Default::default()
+        };
+        let (start, _) = one.bounds_ms(0.0, eastern);
+        assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        let (start, _) = one.with_dealership(None).bounds_ms(0.0, eastern);
+        assert_eq!(iso_from_ms(start), "2026-11-19T00:00:00.000Z");
     }
 
     #[test]

@@ -235,6 +235,65 @@ async fn a_verdict_filter_changes_the_list_and_is_kept_in_the_url() {
 }
 
 #[tokio::test]
+async fn a_custom_day_for_one_dealership_is_that_dealerships_local_day() {
+    let calls = ensure_calls().await;
+    let north = sign_in("csm.north@demo.test").await;
+    // The upset call's day in Boston, as the database computes it.
+    let local = rest(
+        &north,
+        &format!(
+            "calls_export?call_id=eq.{}&select=local_time",
+            calls.north_upset
+        ),
+    )
+    .await;
+    let day = local[0]["local_time"].as_str().expect("a local time")[..10].to_string();
+    // Every Braintree call of that local day, first page in the list's order.
+    let expected: Vec<String> = rest(
+        &north,
+        &format!(
+            "calls_export?dealership_id=eq.{}&local_time=like.{day}*&select=call_id&order=first_event_at.desc,dealership_id.asc,call_id.asc&limit=50",
+            NORTH[0]
+        ),
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|r| r["call_id"].as_str().unwrap().to_string())
+    .collect();
+    assert!(expected.contains(&calls.north_upset), "{expected:?}");
+
+    let browser = signed_in_as_north("local-day").await;
+    browser
+        .goto(&format!(
+            "{}/calls?d={}&range=custom&from={day}&to={day}",
+            env("DASHBOARD_URL"),
+            NORTH[0]
+        ))
+        .await;
+    let listed = browser
+        .until("the local day's calls", || async {
+            let ids: Vec<String> = rows(&browser)
+                .await
+                .into_iter()
+                .map(|(_, c, _)| c)
+                .collect();
+            (!ids.is_empty()).then_some(ids)
+        })
+        .await;
+    browser.screenshot("local-day").await;
+    assert_eq!(
+        listed, expected,
+        "the list shows exactly the calls of {day} in Boston"
+    );
+    browser.wait_for("#range-custom.active").await;
+    let zone = browser.texts("#range-zone").await;
+    assert_eq!(zone, vec!["Days in America/New_York".to_string()]);
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn opening_a_call_shows_the_transcript_the_analysis_json_and_the_disabled_chat_button() {
     let calls = ensure_calls().await;
     let browser = signed_in_as_north("detail").await;

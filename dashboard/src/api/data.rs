@@ -129,12 +129,27 @@ impl Api {
         .await
     }
 
-    pub async fn calls(&self, view: &ViewState, now_ms: f64) -> Result<Vec<CallRow>, ApiError> {
-        self.get("calls", &view.list_query(now_ms)).await
+    /// One page of the call list; `bounds` from [`ViewState::bounds_ms`].
+    pub async fn calls(
+        &self,
+        view: &ViewState,
+        bounds: (f64, f64),
+    ) -> Result<Vec<CallRow>, ApiError> {
+        self.get("calls", &view.list_query(bounds)).await
     }
 
-    pub async fn calls_csv(&self, view: &ViewState, now_ms: f64) -> Result<String, ApiError> {
-        self.get_csv("calls", &view.csv_query(now_ms)).await
+    /// How many calls match the list's filters (all pages), counted by Postgres.
+    pub async fn calls_total(&self, view: &ViewState, bounds: (f64, f64)) -> Result<u64, ApiError> {
+        self.count("calls", &view.postgrest_filters(bounds)).await
+    }
+
+    /// The filtered list as CSV from the `calls_export` view, formatted for people.
+    pub async fn calls_csv(
+        &self,
+        view: &ViewState,
+        bounds: (f64, f64),
+    ) -> Result<String, ApiError> {
+        self.get_csv("calls_export", &view.csv_query(bounds)).await
     }
 
     pub async fn call(&self, dealership_id: &str, call_id: &str) -> Result<CallDetail, ApiError> {

@@ -34,9 +34,16 @@ pub fn Empty(message: String) -> Element {
     rsx! { p { class: "state empty", "{message}" } }
 }
 
-/// An error in plain words. A signed-out error needs no message here: the session
-/// has already ended and the login screen explains it.
+/// An error in plain words, with a Retry button when the page can reload what
+/// failed. A signed-out error needs no message here: the session has already ended
+/// and the login screen explains it.
 #[component]
-pub fn ErrorNote(error: ApiError) -> Element {
-    rsx! { p { class: "state error", role: "alert", "{error}" } }
+pub fn ErrorNote(error: ApiError, on_retry: Option<EventHandler<()>>) -> Element {
+    rsx! {
+        p { class: "state error", role: "alert", "{error} "
+            if let Some(retry) = on_retry {
+                button { class: "retry", onclick: move |_| retry.call(()), "Retry" }
+            }
+        }
+    }
 }

@@ -5,15 +5,46 @@
 use dioxus::prelude::*;
 use domain::analysis::{Flag, Verdict};
 
-use crate::api::data::CallRow;
+use crate::api::data::{CallRow, Dealership};
 use crate::api::{use_api, ApiError};
 use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::platform;
 use crate::time::{day_from_ms, Window};
 use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
-use crate::views::shell::{use_dealerships, zone_of};
+use crate::views::shell::{name_of, use_dealerships, zone_of};
 use crate::Route;
+
+/// The time zone a view's custom days are read in: the selected dealership's, UTC
+/// for all dealerships. `None` while the dealership list is still loading, so no
+/// query goes out with the wrong day boundaries.
+fn view_zone(view: &ViewState, dealerships: &[Dealership]) -> Option<String> {
+    match &view.dealership {
+        None => Some("UTC".into()),
+        Some(id) => dealerships
+            .iter()
+            .find(|d| &d.id == id)
+            .map(|d| d.timezone.clone()),
+    }
+}
+
+/// The window's bounds and the zone's offset function, with "now" taken once.
+fn bounds_for(view: &ViewState, zone: &str) -> ((f64, f64), impl Fn(f64) -> f64) {
+    let zone = zone.to_string();
+    let offset = move |t: f64| platform::zone_offset_ms(&zone, t);
+    (view.bounds_ms(platform::now_ms(), &offset), offset)
+}
+
+/// "Showing 50 of 135 calls", "Showing 1 call".
+fn showing(count: usize, total: Option<u64>) -> String {
+    let noun = |n: u64| if n == 1 { "call" } else { "calls" };
+    match total {
+        Some(total) if total > count as u64 => {
+            format!("Showing {count} of {total} {}", noun(total))
+        }
+        _ => format!("Showing {count} {}", noun(count as u64)),
+    }
+}
 
 #[component]
 pub fn Calls(view: ViewState) -> Element {
@@ -21,9 +52,31 @@ pub fn Calls(view: ViewState) -> Element {
     let navigator = use_navigator();
     let dealerships = use_dealerships();
     // "Now" is fixed when the view changes, so the page does not shift while read.
-    let rows = use_resource(use_reactive!(|view| {
+    // Reading the dealerships subscribes: their time zones decide a custom range's days.
+    let mut rows = use_resource(use_reactive!(|view| {
         let api = api.clone();
-        async move { api.calls(&view, platform::now_ms()).await }
+        // Only a custom range of one dealership depends on its zone; other views do
+        // not read (so do not wait for, nor reload with) the dealership list.
+        let zone = if view.dealership.is_some() && matches!(view.window, Window::Custom { .. }) {
+            view_zone(&view, &dealerships.read())
+        } else {
+            Some("UTC".to_string())
+        };
+        async move {
+            let Some(zone) = zone else {
+                return Ok::<_, ApiError>(None);
+            };
+            let (bounds, _) = bounds_for(&view, &zone);
+            let rows = api.calls(&view, bounds).await?;
+            // The total is a nicety: the page shows without it if counting fails. A
+            // short first page is its own total, so no count is asked for.
+            let total = if rows.len() > PAGE_SIZE || view.after.is_some() {
+                api.calls_total(&view, bounds).await.ok()
+            } else {
+                Some(rows.len() as u64)
+            };
+            Ok::<_, ApiError>(Some((rows, total)))
+        }
     }));
     let mut selected = use_signal(|| 0usize);
     let mut export_state = use_signal(|| None::<Result<String, ApiError>>);
@@ -42,25 +95,26 @@ pub fn Calls(view: ViewState) -> Element {
         let view = view.clone();
         move |_| {
             let (api, view) = (api.clone(), view.clone());
+            let zone = view_zone(&view, &dealerships.read()).unwrap_or_else(|| "UTC".into());
             async move {
                 export_state.set(Some(Ok("Preparing the CSV…".into())));
-                let result = api
-                    .calls_csv(&view, platform::now_ms())
-                    .await
-                    .and_then(|csv| {
-                        platform::download("calls.csv", "text/csv", &csv)
-                            .map(|_| "CSV downloaded.".to_string())
-                            .map_err(ApiError::Refused)
-                    });
+                let (bounds, offset) = bounds_for(&view, &zone);
+                let filename = view.csv_filename(bounds, offset);
+                let result = api.calls_csv(&view, bounds).await.and_then(|csv| {
+                    platform::download(&filename, "text/csv", &csv)
+                        .map(|_| format!("Downloaded {filename}."))
+                        .map_err(ApiError::Refused)
+                });
                 export_state.set(Some(result));
             }
         }
     };
 
+    let zone_label = view_zone(&view, &dealerships.read()).unwrap_or_else(|| "UTC".into());
     let list = match &*rows.read() {
-        None => rsx! { Loading { what: "calls" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
-        Some(Ok(rows)) if rows.is_empty() => rsx! {
+        None | Some(Ok(None)) => rsx! { Loading { what: "calls" } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| rows.restart() } },
+        Some(Ok(Some((rows, _)))) if rows.is_empty() => rsx! {
             Empty { message: if let Err(why) = score_range(
                 &view.score_min.map(|v| v.to_string()).unwrap_or_default(),
                 &view.score_max.map(|v| v.to_string()).unwrap_or_default(),
@@ -69,10 +123,11 @@ pub fn Calls(view: ViewState) -> Element {
             } else if view.has_filters() || view.after.is_some() {
                 "No calls match these filters.".to_string()
             } else {
-                format!("No calls in the {}.", view.window.label())
+                format!("No calls {}.", view.window.phrase(&zone_label))
             } }
         },
-        Some(Ok(rows)) => {
+        Some(Ok(Some((rows, total)))) => {
+            let total = *total;
             let has_next = rows.len() > PAGE_SIZE;
             let page: Vec<CallRow> = rows.iter().take(PAGE_SIZE).cloned().collect();
             let next_view = page.last().map(|last| ViewState {
@@ -137,7 +192,7 @@ pub fn Calls(view: ViewState) -> Element {
                                     "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
                                     onclick: { let open = open.clone(); move |_| open(i) },
                                     td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_of(&zones, &row.dealership_id), true)} }
-                                    if show_dealership { td { class: "dealer", "{row.dealership_id}" } }
+                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)} } }
                                     td { class: "phone", {mask_phone(row.customer_phone.as_deref())} }
                                     td { {duration(row.duration_sec)} }
                                     td {
@@ -158,7 +213,7 @@ pub fn Calls(view: ViewState) -> Element {
                     }
                 }
                 div { class: "pager",
-                    span { class: "muted", "Showing {count} calls" }
+                    span { class: "muted", id: "showing", {showing(count, total)} }
                     if view.after.is_some() {
                         Link { to: Route::Calls { view: ViewState { after: None, ..view.clone() } }, "First page" }
                     }
@@ -175,7 +230,7 @@ pub fn Calls(view: ViewState) -> Element {
     rsx! {
         h1 { "Calls" }
         // Keyed by the URL state, so inputs show the URL's values after back/forward.
-        div { Filters { key: "{view}", view: view.clone(), on_change: go } }
+        div { Filters { key: "{view}-{zone_label}", view: view.clone(), zone: zone_label.clone(), on_change: go } }
         div { class: "actions",
             button { id: "export-csv", onclick: export, "Export CSV" }
             match export_state() {
@@ -189,7 +244,7 @@ pub fn Calls(view: ViewState) -> Element {
 }
 
 #[component]
-fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
+fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) -> Element {
     let mut search = use_signal(|| view.search.clone().unwrap_or_default());
     let now = platform::now_ms();
     let (from_initial, to_initial) = match &view.window {
@@ -280,8 +335,8 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
                 button { id: "range-custom", class: if custom_open() { "chip active" } else { "chip" },
                     onclick: move |_| custom_open.set(true), "Custom…" }
                 if custom_open() {
-                    input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
-                    input { r#type: "date", "aria-label": "To (UTC)", value: "{to}", oninput: move |e| to.set(e.value()) }
+                    input { r#type: "date", id: "range-from", "aria-label": "From ({zone})", value: "{from}", oninput: move |e| from.set(e.value()) }
+                    input { r#type: "date", id: "range-to", "aria-label": "To ({zone})", value: "{to}", oninput: move |e| to.set(e.value()) }
                     button { class: "chip", onclick: {
                         let view = view.clone();
                         move |_| match Window::custom(&from(), &to()) {
@@ -289,6 +344,9 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
                             None => range_error.set(Some("Pick a start date on or before the end date.")),
                         }
                     }, "Apply" }
+                    // One dealership: its local days; all dealerships span zones, so UTC days.
+                    span { class: "muted", id: "range-zone",
+                        if view.dealership.is_some() { "Days in {zone}" } else { "Days in UTC (all dealerships)" } }
                     if let Some(msg) = range_error() { span { class: "error", "{msg}" } }
                 }
             }
@@ -345,5 +403,22 @@ fn Filters(view: ViewState, on_change: EventHandler<ViewState>) -> Element {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::showing;
+
+    #[test]
+    fn the_pager_gives_the_total_when_there_is_more_and_counts_one_call_in_the_singular() {
+        assert_eq!(showing(50, Some(135)), "Showing 50 of 135 calls");
+        assert_eq!(showing(1, Some(1)), "Showing 1 call");
+        assert_eq!(showing(7, Some(7)), "Showing 7 calls");
+        assert_eq!(
+            showing(50, None),
+            "Showing 50 calls",
+            "no total when the count failed"
+        );
     }
 }

@@ -48,7 +48,7 @@ pub fn Health(view: ViewState) -> Element {
 #[component]
 fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
     let api = use_api();
-    let report = use_resource(use_reactive!(|dealership, hours| {
+    let mut report = use_resource(use_reactive!(|dealership, hours| {
         let api = api.clone();
         async move { api.health(dealership.as_deref(), hours).await }
     }));
@@ -70,7 +70,9 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
 
     let body = match &*report.read() {
         None => rsx! { Loading { what: "the summary" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => {
+            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| report.restart() } }
+        }
         Some(Ok(r)) => {
             let (good, needs, bad) = r.current.shares();
             let avg = r

@@ -22,10 +22,10 @@ use dioxus::prelude::*;
 
 #[component]
 pub fn NotFound(segments: Vec<String>) -> Element {
+    // Rendered inside the shell's `main`, under the normal header and navigation.
     rsx! {
-        main {
-            h1 { "Page not found" }
-            a { href: "/", "Go to the dealership health page" }
-        }
+        h1 { id: "not-found", "Page not found" }
+        p { "There is no page at this address." }
+        Link { to: crate::Route::Health { view: Default::default() }, "Go to the dealership health page" }
     }
 }

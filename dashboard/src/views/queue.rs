@@ -18,7 +18,7 @@ pub fn Queue(state: QueueState) -> Element {
     let me_now = me.read().clone();
     let mut reloads = use_signal(|| 0u32);
     let changed = crate::views::shell::use_reviews_changed();
-    let items = use_resource(use_reactive!(|state, me_now| {
+    let mut items = use_resource(use_reactive!(|state, me_now| {
         let api = api.clone();
         let _ = reloads();
         // After a saved change the list is reloaded, like the badge, so they agree.
@@ -40,7 +40,7 @@ pub fn Queue(state: QueueState) -> Element {
 
     let body = match &*items.read() {
         None => rsx! { Loading { what: "the queue" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| items.restart() } },
         Some(Ok(list)) => rsx! {
             ReviewList {
                 key: "{state}-{me_now.user_id}-{reloads}",

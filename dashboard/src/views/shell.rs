@@ -41,6 +41,15 @@ pub fn zone_of(dealerships: &[Dealership], id: &str) -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// A dealership's display name, or its id when the list does not have it.
+pub fn name_of(dealerships: &[Dealership], id: &str) -> String {
+    dealerships
+        .iter()
+        .find(|d| d.id == id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// The role badge: "CSM" is an acronym, the others are words.
 pub fn role_label(role: &str) -> String {
     match role {
@@ -73,7 +82,7 @@ pub fn Shell() -> Element {
             async move { api.profile(&user_id).await }
         }
     });
-    let loaded = use_resource({
+    let mut loaded = use_resource({
         let api = api.clone();
         move || {
             let api = api.clone();
@@ -152,7 +161,9 @@ pub fn Shell() -> Element {
 
     let body = match &*loaded.read() {
         None => rsx! { Loading { what: "your dealerships" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => {
+            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| loaded.restart() } }
+        }
         Some(Ok(list)) if list.is_empty() => rsx! {
             p { class: "state empty", id: "no-dealerships",
                 "No dealership is assigned to you yet, so there is nothing to show. Ask an admin to assign you." }
