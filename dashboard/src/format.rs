@@ -16,6 +16,16 @@ pub fn mask_phone(phone: Option<&str>) -> String {
     }
 }
 
+/// The header's dealership list, kept short so the header stays on one line: up to
+/// two names in full, else the first and "+N" for the rest (the full list is the
+/// tooltip). Returns the shown names and how many are left out.
+pub fn compact_names(names: &[String]) -> (String, usize) {
+    match names {
+        [] | [_] | [_, _] => (names.join(", "), 0),
+        [first, rest @ ..] => (first.clone(), rest.len()),
+    }
+}
+
 /// `75` -> `1:15`, `3725` -> `1:02:05`.
 pub fn duration(seconds: Option<i64>) -> String {
     match seconds {
@@ -53,6 +63,20 @@ pub fn percent(share: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_shows_two_dealerships_in_full_and_counts_the_rest() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(compact_names(&[]), (String::new(), 0));
+        assert_eq!(
+            compact_names(&names(&["Toyota of Braintree", "Honda of Quincy"])),
+            ("Toyota of Braintree, Honda of Quincy".to_string(), 0)
+        );
+        assert_eq!(
+            compact_names(&names(&["A", "B", "C", "D"])),
+            ("A".to_string(), 3)
+        );
+    }
 
     #[test]
     fn a_phone_number_shows_only_its_last_four_digits() {

@@ -389,6 +389,15 @@ pub fn status_label(code: &str) -> String {
     }
 }
 
+/// The caption over the review panel's stored note, if it needs one. Re-opening keeps the review's
+/// notes (the database only replaces them with new ones) and the dashboard never
+/// sends a note with a re-open, so on an open review they are the last resolution's
+/// or escalation's words: labelled as such, not as the current note. The full trail
+/// is the history (review_events).
+pub fn notes_caption(status: Option<ReviewStatus>, has_notes: bool) -> Option<&'static str> {
+    (status == Some(ReviewStatus::Open) && has_notes).then_some("Last note (before re-open)")
+}
+
 /// A history note with the codes the database writes into it ("the analysis verdict
 /// was needs_review.") in words.
 pub fn note_text(note: &str) -> String {
@@ -508,6 +517,17 @@ impl std::fmt::Display for QueueState {
 mod tests {
     use super::ReviewStatus::*;
     use super::*;
+
+    #[test]
+    fn an_open_review_labels_its_kept_note_as_from_before_the_re_open() {
+        assert_eq!(
+            notes_caption(Some(ReviewStatus::Open), true),
+            Some("Last note (before re-open)")
+        );
+        assert_eq!(notes_caption(Some(ReviewStatus::Open), false), None);
+        assert_eq!(notes_caption(Some(ReviewStatus::Resolved), true), None);
+        assert_eq!(notes_caption(None, false), None);
+    }
 
     #[test]
     fn the_offered_transitions_are_the_databases_table() {

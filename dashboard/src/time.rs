@@ -126,9 +126,37 @@ pub fn utc_label(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
+/// A chart's time-axis tick: `Nov 20` for a day, `Nov 20 10:00 UTC` for an hour
+/// (in UTC like the bars' tooltips). Takes a date (`2026-11-20`) or a timestamp; a
+/// day is read in the stamp's own offset, so a bucket that starts at a dealership's
+/// midnight names that day.
+pub fn axis_label(stamp: &str, hourly: bool) -> String {
+    if let Ok(t) = DateTime::parse_from_rfc3339(stamp) {
+        return if hourly {
+            t.with_timezone(&Utc).format("%b %-d %H:%M UTC").to_string()
+        } else {
+            t.format("%b %-d").to_string()
+        };
+    }
+    NaiveDate::parse_from_str(stamp, "%Y-%m-%d")
+        .map(|d| d.format("%b %-d").to_string())
+        .unwrap_or_else(|_| stamp.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_ticks_name_the_day_or_the_hour_in_the_stamps_own_offset() {
+        assert_eq!(axis_label("2026-11-20", false), "Nov 20");
+        assert_eq!(axis_label("2026-11-03T00:00:00-05:00", false), "Nov 3");
+        assert_eq!(
+            axis_label("2026-11-20T05:00:00-05:00", true),
+            "Nov 20 10:00 UTC"
+        );
+        assert_eq!(axis_label("garbage", false), "garbage");
+    }
 
     const NOW: f64 = 1_795_000_000_000.0;
 

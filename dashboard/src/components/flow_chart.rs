@@ -3,7 +3,9 @@
 
 use dioxus::prelude::*;
 
+use crate::components::AxisLabels;
 use crate::team::{flow_bars, FlowDay};
+use crate::time::axis_label;
 
 const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 90.0;
@@ -11,6 +13,8 @@ const HEIGHT: f64 = 90.0;
 #[component]
 pub fn FlowChart(days: Vec<FlowDay>) -> Element {
     let bars = flow_bars(&days, WIDTH, HEIGHT);
+    let first = days.first().map(|d| axis_label(&d.day, false));
+    let last = days.last().map(|d| axis_label(&d.day, false));
     rsx! {
         svg {
             class: "trend flow",
@@ -27,6 +31,7 @@ pub fn FlowChart(days: Vec<FlowDay>) -> Element {
                 }
             }
         }
+        AxisLabels { first, last }
         div { class: "legend",
             span { class: "key seg-flagged", "Flagged" }
             span { class: "key seg-resolved", "Resolved" }

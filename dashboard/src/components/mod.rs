@@ -47,3 +47,16 @@ pub fn ErrorNote(error: ApiError, on_retry: Option<EventHandler<()>>) -> Element
         }
     }
 }
+
+/// A chart's time axis, kept minimal: the first bucket under the left edge and the
+/// last under the right (one label when there is a single bucket).
+#[component]
+pub fn AxisLabels(first: Option<String>, last: Option<String>) -> Element {
+    let last = last.filter(|l| Some(l) != first.as_ref());
+    rsx! {
+        div { class: "axis", "aria-hidden": "true",
+            span { class: "axis-first", {first.unwrap_or_default()} }
+            if let Some(l) = last { span { class: "axis-last", "{l}" } }
+        }
+    }
+}

@@ -3,15 +3,20 @@
 
 use dioxus::prelude::*;
 
+use crate::components::AxisLabels;
 use crate::health::{trend_bars, TrendBucket};
+use crate::time::axis_label;
 
 const WIDTH: f64 = 480.0;
 const HEIGHT: f64 = 80.0;
 const CLASSES: [&str; 4] = ["good", "needs_review", "bad", "unanalyzed"];
 
+/// `hourly` picks the axis ticks' precision (hour buckets vs. day buckets).
 #[component]
-pub fn TrendChart(trend: Vec<TrendBucket>, label: String) -> Element {
+pub fn TrendChart(trend: Vec<TrendBucket>, label: String, hourly: bool) -> Element {
     let bars = trend_bars(&trend, WIDTH, HEIGHT);
+    let first = trend.first().map(|b| axis_label(&b.bucket_start, hourly));
+    let last = trend.last().map(|b| axis_label(&b.bucket_start, hourly));
     rsx! {
         svg {
             class: "trend",
@@ -30,5 +35,6 @@ pub fn TrendChart(trend: Vec<TrendBucket>, label: String) -> Element {
                 }
             }
         }
+        AxisLabels { first, last }
     }
 }

@@ -12,8 +12,8 @@ use crate::components::{ErrorNote, Flash, Loading, ReviewControls, VerdictBadge}
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::platform;
 use crate::review::{
-    assign_candidates, assign_choice, history_text, note_text, AssignChoice, Change, ReviewState,
-    ReviewStatus,
+    assign_candidates, assign_choice, history_text, note_text, notes_caption, AssignChoice, Change,
+    ReviewState, ReviewStatus,
 };
 use crate::urlstate::ViewState;
 use crate::views::queue::use_team_members;
@@ -102,7 +102,7 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         async move { api.analyses(&dealership_id, &call_id).await }
     }));
     let api3 = use_api();
-    let events = use_resource(use_reactive!(|dealership_id, call_id| {
+    let mut events = use_resource(use_reactive!(|dealership_id, call_id| {
         let api = api3.clone();
         async move { api.events(&dealership_id, &call_id).await }
     }));
@@ -144,7 +144,7 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         ),
         Some(Err(e)) => (
             format!("Call at {dealer_name}"),
-            rsx! { ErrorNote { error: e.clone() } },
+            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| call.restart() } },
         ),
         Some(Ok(c)) => (
             format!(
@@ -156,7 +156,7 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
                 CallBody { call: c.clone(), zone: zone.clone(), on_reanalysis: watch }
                 AnalysisSection { analyses: analyses.read().clone(), zone: zone.clone(),
                     on_requested: move |_| { call.restart(); analyses.restart(); } }
-                EventsSection { events: events.read().clone(), zone: zone.clone() }
+                EventsSection { events: events.read().clone(), zone: zone.clone(), on_retry: move |_| events.restart() }
             },
         ),
     };
@@ -281,7 +281,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
     let api = use_api();
     let me = use_me();
     let mut changed = use_reviews_changed();
-    let loaded = use_resource(use_reactive!(|dealership_id, call_id| {
+    let mut loaded = use_resource(use_reactive!(|dealership_id, call_id| {
         let api = api.clone();
         async move { api.review(&dealership_id, &call_id).await }
     }));
@@ -368,7 +368,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
     let Some(current) = current else {
         return match &*loaded.read() {
             Some(Err(e)) => {
-                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } ErrorNote { error: e.clone() } } }
+                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } ErrorNote { error: e.clone(), on_retry: move |_| loaded.restart() } } }
             }
             _ => {
                 rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } Loading { what: "the review" } } }
@@ -403,6 +403,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
             }
         }
     };
+    let reopened_note = notes_caption(current.status, current.notes.is_some()).is_some();
     let assignee = match (&current.assignee_id, &current.assignee_name) {
         (Some(id), _) if *id == me_now.user_id => "You".to_string(),
         (Some(_), Some(name)) => name.clone(),
@@ -417,7 +418,16 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
                 dt { "Status" } dd { strong { id: "review-status", "data-status": "{current.status.map(|s| s.as_str()).unwrap_or_default()}",
                     {current.status.map(|s| humanize(s.as_str())).unwrap_or_else(|| "No review".into())} } }
                 dt { "Assignee" } dd { id: "review-assignee", "{assignee}" }
-                dt { "Notes" } dd { id: "review-notes", {current.notes.clone().unwrap_or_else(|| "–".into())} }
+                dt { "Notes" }
+                dd {
+                    // The label sits in the value column so a long caption does not
+                    // squeeze the notes into a narrow strip.
+                    if let Some(caption) = notes_caption(current.status, current.notes.is_some()) {
+                        div { id: "review-notes-label", class: "muted caption", "{caption}" }
+                    }
+                    span { id: "review-notes", class: if reopened_note { "muted" } else { "" },
+                        {current.notes.clone().unwrap_or_else(|| "–".into())} }
+                }
             }
             div { id: "review-actions",
                 ReviewControls {
@@ -442,7 +452,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
             h3 { "History" }
             match &*history.read() {
                 None => rsx! { Loading { what: "the history" } },
-                Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+                Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| history.restart() } },
                 Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "No review activity yet." } },
                 Some(Ok(rows)) => rsx! {
                     ol { id: "review-history", class: "history",
@@ -468,7 +478,7 @@ fn AnalysisSection(
 ) -> Element {
     let body = match analyses {
         None => rsx! { Loading { what: "analyses" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e, on_retry: move |_| on_requested.call(()) } },
         Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "Not analyzed yet." } },
         Some(Ok(rows)) => {
             let current = rows[0].clone();
@@ -511,10 +521,14 @@ fn AnalysisSection(
 }
 
 #[component]
-fn EventsSection(events: Option<Result<Vec<EventRow>, ApiError>>, zone: String) -> Element {
+fn EventsSection(
+    events: Option<Result<Vec<EventRow>, ApiError>>,
+    zone: String,
+    on_retry: EventHandler<()>,
+) -> Element {
     let body = match events {
         None => rsx! { Loading { what: "events" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e, on_retry: move |_| on_retry.call(()) } },
         Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "No events recorded." } },
         Some(Ok(rows)) => rsx! {
             for e in rows {

@@ -109,7 +109,7 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
                     ul { class: "flags", for f in flags { li { "{f}" } } }
                 }
                 h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
-                TrendChart { trend: r.trend.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
+                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
                 div { class: "legend",
                     for v in ["good", "needs_review", "bad"] {
                         span { class: "key seg-{v}", "{humanize(v)}" }

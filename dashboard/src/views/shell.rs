@@ -9,7 +9,7 @@ use dioxus::prelude::*;
 use crate::api::data::Dealership;
 use crate::api::{auth, use_api};
 use crate::components::{ErrorNote, Loading};
-use crate::format::humanize;
+use crate::format::{compact_names, humanize};
 use crate::review::{Me, QueueState, Role};
 use crate::team::TeamState;
 use crate::Route;
@@ -157,6 +157,7 @@ pub fn Shell() -> Element {
         None => rsx! { span { class: "name", "…" } },
     };
     let names: Vec<String> = dealerships.read().iter().map(|d| d.name.clone()).collect();
+    let (shown, more) = compact_names(&names);
     let names = names.join(", ");
 
     let body = match &*loaded.read() {
@@ -220,7 +221,9 @@ pub fn Shell() -> Element {
             }
             div { class: "who",
                 {who}
-                span { id: "user-dealerships", class: "dealerships", title: "{names}", "{names}" }
+                span { id: "user-dealerships", class: "dealerships", title: "{names}", "{shown}"
+                    if more > 0 { span { class: "more", " +{more}" } }
+                }
                 button { id: "sign-out", class: "link", onclick: sign_out, "Sign out" }
             }
         }

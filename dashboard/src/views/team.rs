@@ -22,17 +22,17 @@ use crate::Route;
 #[component]
 pub fn Team(state: TeamState) -> Element {
     let api = use_api();
-    let csm = use_resource(use_reactive!(|state| {
+    let mut csm = use_resource(use_reactive!(|state| {
         let api = api.clone();
         async move { api.csm_stats(&state, platform::now_ms()).await }
     }));
     let api2 = use_api();
-    let dealers = use_resource(use_reactive!(|state| {
+    let mut dealers = use_resource(use_reactive!(|state| {
         let api = api2.clone();
         async move { api.dealership_stats(&state, platform::now_ms()).await }
     }));
     let api3 = use_api();
-    let flow = use_resource(use_reactive!(|state| {
+    let mut flow = use_resource(use_reactive!(|state| {
         let api = api3.clone();
         async move { api.daily_flow(&state, platform::now_ms()).await }
     }));
@@ -40,7 +40,7 @@ pub fn Team(state: TeamState) -> Element {
 
     let people = match &*csm.read() {
         None => rsx! { Loading { what: "the team's numbers" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| csm.restart() } },
         Some(Ok(rows)) if rows.is_empty() => rsx! { Empty { message: "Nobody on your team yet." } },
         Some(Ok(rows)) => {
             let rows: Vec<CsmStats> = rows
@@ -57,7 +57,9 @@ pub fn Team(state: TeamState) -> Element {
     };
     let dealerships = match &*dealers.read() {
         None => rsx! { Loading { what: "the dealerships" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => {
+            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| dealers.restart() } }
+        }
         Some(Ok(rows)) => {
             // team_dealership_stats has no dealership argument: the header's selector
             // narrows its rows here, like the other parts of the page.
@@ -76,7 +78,7 @@ pub fn Team(state: TeamState) -> Element {
     };
     let chart = match &*flow.read() {
         None => rsx! { Loading { what: "the chart" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| flow.restart() } },
         Some(Ok(days)) => {
             let (flagged, resolved, words) = flow_summary(days);
             rsx! {
@@ -376,7 +378,9 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
 
     let body = match &*items.read() {
         None => rsx! { Loading { what: "the unresolved items" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => {
+            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| *reloads.write() += 1 } }
+        }
         Some(Ok(list)) => rsx! {
             p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
             div { ReviewList {
@@ -417,7 +421,7 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
 #[component]
 pub fn TeamActivity(state: TeamState) -> Element {
     let api = use_api();
-    let rows = use_resource(use_reactive!(|state| {
+    let mut rows = use_resource(use_reactive!(|state| {
         let api = api.clone();
         async move { api.activity(&state, platform::now_ms()).await }
     }));
@@ -429,7 +433,7 @@ pub fn TeamActivity(state: TeamState) -> Element {
     };
     let body = match &*rows.read() {
         None => rsx! { Loading { what: "the activity" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone() } },
+        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| rows.restart() } },
         Some(Ok(list)) if list.is_empty() => rsx! { Empty { message: "Nothing in this period." } },
         Some(Ok(list)) => rsx! {
             p { class: "muted", id: "activity-count",
