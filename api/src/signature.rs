@@ -209,14 +209,9 @@ pub fn verify_bearer(header: &[u8], secrets: &WebhookSecrets) -> Result<(), Auth
     }
 }
 
-/// Builds a header value: what senders (and the tests) do.
-pub fn sign(body: &[u8], ts_ms: i64, secret: &str) -> String {
-    let mut mac =
-        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    mac.update(ts_ms.to_string().as_bytes());
-    format!("v={ts_ms},d={}", hex::encode(mac.finalize().into_bytes()))
-}
+/// Builds a header value: what senders (and the tests) do. Defined in `domain`,
+/// which the demo sender and the end-to-end tests share.
+pub use domain::signature::sign;
 
 #[cfg(test)]
 mod tests {

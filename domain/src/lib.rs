@@ -4,3 +4,4 @@
 
 pub mod analysis;
 pub mod review;
+pub mod signature;

@@ -3,9 +3,7 @@
 
 pub mod browser;
 
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 use std::time::{Duration, Instant};
 
 /// A value of the running stack's environment (the `stack.env` keys).
@@ -17,11 +15,11 @@ pub fn env(key: &str) -> String {
 
 /// `X-Retell-Signature` for `body`, signed now with the stack's webhook secret.
 pub fn signature(body: &[u8]) -> String {
-    let ts = chrono::Utc::now().timestamp_millis();
-    let mut mac = Hmac::<Sha256>::new_from_slice(env("WEBHOOK_SECRET").as_bytes()).unwrap();
-    mac.update(body);
-    mac.update(ts.to_string().as_bytes());
-    format!("v={ts},d={}", hex::encode(mac.finalize().into_bytes()))
+    domain::signature::sign(
+        body,
+        chrono::Utc::now().timestamp_millis(),
+        &env("WEBHOOK_SECRET"),
+    )
 }
 
 /// Posts a signed event to the webhook and returns (status, body).

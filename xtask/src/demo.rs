@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::keys;
 use crate::pg::Cluster;
 use crate::stack::Stack;
 use crate::supervise::wait_until;
@@ -280,7 +279,7 @@ fn post(client: &reqwest::blocking::Client, stack: &Stack, body: &[u8]) -> Resul
         .header("content-type", "application/json")
         .header(
             "x-retell-signature",
-            keys::retell_signature(&stack.webhook_secret, body, ts),
+            domain::signature::sign(body, ts, &stack.webhook_secret),
         )
         .body(body.to_vec())
         .send()

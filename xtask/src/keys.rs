@@ -60,14 +60,6 @@ pub fn persistent_secret(path: &Path) -> Result<String> {
     Ok(secret)
 }
 
-/// The `X-Retell-Signature` header value for `body` at `ts_ms`.
-pub fn retell_signature(secret: &str, body: &[u8], ts_ms: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length works");
-    mac.update(body);
-    mac.update(ts_ms.to_string().as_bytes());
-    format!("v={ts_ms},d={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,14 +68,5 @@ mod tests {
     fn local_keys_match_the_ones_supabase_publishes() {
         assert_eq!(anon_key(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0");
         assert_eq!(service_role_key(), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU");
-    }
-
-    #[test]
-    fn demo_sender_signs_like_the_retell_test_vector() {
-        let body = br#"{"event":"call_ended","call":{"call_id":"call_a1b2c3","agent_id":"agent_x","call_status":"ended"}}"#;
-        assert_eq!(
-            retell_signature("key_0123456789abcdef0123456789abcdef", body, 1763640000000),
-            "v=1763640000000,d=2c9d7e45b71264553a857b41481c15e4563fad79dd2fa696489bed53f285a587"
-        );
     }
 }
