@@ -21,9 +21,13 @@ cargo xtask <command>
   up [--reset] [--no-demo]   install what is missing, build, and run the whole local stack
                              in the foreground (Ctrl-C stops it). --reset wipes the local
                              database first; --no-demo skips generating demo calls.
-  test                       install what is missing and run every suite (lint, unit,
+  test [--only STAGES]       install what is missing and run every suite (lint, unit,
                              integration, pgTAP, end-to-end, browser) against a throwaway
-                             stack; prints one summary line.
+                             stack; prints one summary line. --only runs some stages,
+                             comma-separated: lint, docs, unit, pgtap, e2e (e.g.
+                             `--only pgtap,e2e`). TEST_FILTER=<substring> narrows the
+                             cargo test stages to matching test names and the pgTAP stage
+                             to matching file names.
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -42,7 +46,17 @@ fn main() {
 
 fn run(args: &[String]) -> Result<()> {
     let command = args.first().map(String::as_str).unwrap_or("help");
-    let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let mut flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let only = match flags.iter().position(|f| *f == "--only") {
+        Some(i) if command == "test" => {
+            let Some(stages) = flags.get(i + 1).copied() else {
+                anyhow::bail!("--only needs a list of stages\n\n{HELP}");
+            };
+            flags.drain(i..=i + 1);
+            Some(test::Stages::parse(stages)?)
+        }
+        _ => None,
+    };
     let has = |flag: &str| flags.contains(&flag);
     if let Some(unknown) = flags
         .iter()
@@ -55,7 +69,7 @@ fn run(args: &[String]) -> Result<()> {
             reset: has("--reset"),
             demo: !has("--no-demo"),
         }),
-        "test" => test::run(),
+        "test" => test::run(only.unwrap_or_default()),
         "install" => install::ensure(install::Purpose::Test),
         "dashboard" => {
             install::ensure(install::Purpose::Up)?;

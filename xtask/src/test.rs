@@ -27,13 +27,76 @@ impl Drop for TempDir {
     }
 }
 
+/// Which stages `cargo xtask test` runs (all by default; `--only` picks some).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stages {
+    lint: bool,
+    docs: bool,
+    unit: bool,
+    pgtap: bool,
+    e2e: bool,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Self {
+            lint: true,
+            docs: true,
+            unit: true,
+            pgtap: true,
+            e2e: true,
+        }
+    }
+}
+
+impl Stages {
+    const NONE: Self = Self {
+        lint: false,
+        docs: false,
+        unit: false,
+        pgtap: false,
+        e2e: false,
+    };
+
+    /// `lint,docs,unit,pgtap,e2e` in any order and combination.
+    pub fn parse(list: &str) -> Result<Self> {
+        let mut stages = Self::NONE;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "lint" => stages.lint = true,
+                "docs" => stages.docs = true,
+                "unit" => stages.unit = true,
+                "pgtap" => stages.pgtap = true,
+                "e2e" => stages.e2e = true,
+                other => {
+                    bail!("unknown test stage `{other}` (stages: lint, docs, unit, pgtap, e2e)")
+                }
+            }
+        }
+        if stages == Self::NONE {
+            bail!("--only needs at least one stage (lint, docs, unit, pgtap, e2e)");
+        }
+        Ok(stages)
+    }
+
+    fn needs_stack(self) -> bool {
+        self.unit || self.pgtap || self.e2e
+    }
+}
+
+/// `TEST_FILTER`: a substring that narrows the cargo test stages to matching test
+/// names and the pgTAP stage to matching file names.
+fn test_filter() -> Option<String> {
+    std::env::var("TEST_FILTER").ok().filter(|f| !f.is_empty())
+}
+
 #[derive(Default)]
 struct Tally {
     passed: u64,
     failed: u64,
 }
 
-pub fn run() -> Result<()> {
+pub fn run(stages: Stages) -> Result<()> {
     let started = Instant::now();
     let stopping = Arc::new(AtomicBool::new(false));
     {
@@ -46,34 +109,32 @@ pub fn run() -> Result<()> {
     let root = paths::root();
     let mut summary: Vec<String> = Vec::new();
 
-    println!("xtask test: lint (cargo fmt --check, cargo clippy -D warnings)");
-    run_ok(
-        Command::new("cargo")
-            .args(["fmt", "--all", "--check"])
-            .current_dir(&root),
-        "cargo fmt --check (run `cargo fmt --all`)",
-    )?;
-    run_ok(
-        Command::new("cargo")
-            .args([
-                "clippy",
-                "--quiet",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .current_dir(&root),
-        "cargo clippy -D warnings",
-    )?;
-    summary.push("lint ok".into());
-    let synced = docs_in_sync(&root)?;
-    summary.push(format!("docs {synced} sync checks"));
-
+    if stages.lint {
+        lint(&root)?;
+        summary.push("lint ok".into());
+    }
+    if stages.docs {
+        let synced = docs_in_sync(&root)?;
+        summary.push(format!("docs {synced} sync checks"));
+    }
+    if !stages.needs_stack() {
+        println!(
+            "\nxtask test: ALL PASSED in {:.0} s: {}",
+            started.elapsed().as_secs_f64(),
+            summary.join(" · ")
+        );
+        return Ok(());
+    }
+    let filter = test_filter();
     stack::build_services()?;
-    let built_site = dashboard::build()?;
-    npm_ci_if_present(&root.join("gateway/tests/supabase-js"))?;
+    let built_site = if stages.e2e {
+        Some(dashboard::build()?)
+    } else {
+        None
+    };
+    if stages.unit {
+        npm_ci_if_present(&root.join("gateway/tests/supabase-js"))?;
+    }
 
     let tmp = TempDir(std::env::temp_dir().join(format!("dcm-test-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tmp.0);
@@ -95,42 +156,53 @@ pub fn run() -> Result<()> {
     stack::start_postgres(&mut sup, &cluster, &stack.logs())?;
     cluster.prepare_database("app_template", true)?;
 
-    println!("xtask test: unit and integration tests (cargo test)");
-    let tally = cargo_test(
-        Command::new("cargo")
-            .args(["test", "--no-fail-fast", "--workspace", "--exclude", "e2e"])
+    if stages.unit {
+        println!("xtask test: unit and integration tests (cargo test)");
+        let mut cmd = Command::new("cargo");
+        cmd.args(["test", "--no-fail-fast", "--workspace", "--exclude", "e2e"])
             .env("TEST_DATABASE_URL", cluster.url("postgres"))
             .env("TEST_TEMPLATE_DB", "app_template")
             .env("POSTGREST_BIN", paths::postgrest_bin())
-            .current_dir(&root),
-    )?;
-    summary.push(format!("unit+integration {} passed", tally.passed));
-    if tally.failed > 0 {
-        bail!("{} unit/integration tests failed (see above)", tally.failed);
+            .current_dir(&root);
+        if let Some(filter) = &filter {
+            cmd.args(["--", filter]);
+        }
+        let tally = cargo_test(&mut cmd)?;
+        summary.push(format!("unit+integration {} passed", tally.passed));
+        if tally.failed > 0 {
+            bail!("{} unit/integration tests failed (see above)", tally.failed);
+        }
     }
 
-    println!("xtask test: pgTAP (pg_prove supabase/tests)");
-    cluster.exec("postgres", "create database pgtap template app_template")?;
-    let files = pgtap_files(&root.join("supabase/tests"))?;
-    let output = pg::pg_prove(&cluster, "pgtap", &files)?;
-    print!("{output}");
-    summary.push(format!(
-        "pgTAP {} ({} files)",
-        pgtap_count(&output),
-        files.len()
-    ));
+    if stages.pgtap {
+        println!("xtask test: pgTAP (pg_prove supabase/tests)");
+        cluster.exec("postgres", "create database pgtap template app_template")?;
+        let files = pgtap_files(&root.join("supabase/tests"), filter.as_deref())?;
+        let output = pg::pg_prove(&cluster, "pgtap", &files)?;
+        print!("{output}");
+        summary.push(format!(
+            "pgTAP {} ({} files)",
+            pgtap_count(&output),
+            files.len()
+        ));
+    }
 
-    if root.join("e2e").exists() {
+    if let Some(built_site) = &built_site {
         println!("xtask test: end-to-end and browser tests against a running stack");
         cluster.exec("postgres", "create database app template app_template")?;
-        stack::install_site(&stack, &built_site)?;
+        stack::install_site(&stack, built_site)?;
         stack::start_services(&mut sup, &stack)?;
         let mut cmd = Command::new("cargo");
         cmd.args(["test", "--no-fail-fast", "-p", "e2e"])
             .env("E2E_ARTIFACTS", paths::target_dir().join("e2e-artifacts"))
+            .env("STACK_LOGS_DIR", stack.logs())
+            .env("DASHBOARD_SITE_DIR", built_site)
             .current_dir(&root);
         for (k, v) in stack.env() {
             cmd.env(k, v);
+        }
+        if let Some(filter) = &filter {
+            cmd.args(["--", filter]);
         }
         let tally = cargo_test(&mut cmd)?;
         summary.push(format!("e2e+browser {} passed", tally.passed));
@@ -149,6 +221,31 @@ pub fn run() -> Result<()> {
         summary.join(" · ")
     );
     Ok(())
+}
+
+/// `cargo fmt --check` and `cargo clippy -D warnings` over the workspace.
+fn lint(root: &Path) -> Result<()> {
+    println!("xtask test: lint (cargo fmt --check, cargo clippy -D warnings)");
+    run_ok(
+        Command::new("cargo")
+            .args(["fmt", "--all", "--check"])
+            .current_dir(root),
+        "cargo fmt --check (run `cargo fmt --all`)",
+    )?;
+    run_ok(
+        Command::new("cargo")
+            .args([
+                "clippy",
+                "--quiet",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+        "cargo clippy -D warnings",
+    )
 }
 
 /// Runs every ```sh block in docs/*.md that starts with `diff <(`: each compares the
@@ -221,15 +318,26 @@ fn number_before(text: &str, suffix: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn pgtap_files(dir: &Path) -> Result<Vec<PathBuf>> {
+fn pgtap_files(dir: &Path, filter: Option<&str>) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(".test.sql"))
+        // Files named 000-* install the shared helpers the others call.
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("000-") || filter.is_none_or(|f| name.contains(f))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("no pgTAP files in {}", dir.display());
+        bail!(
+            "no pgTAP files in {}{}",
+            dir.display(),
+            filter
+                .map(|f| format!(" match TEST_FILTER={f}"))
+                .unwrap_or_default()
+        );
     }
     Ok(files)
 }
