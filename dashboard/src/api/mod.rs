@@ -60,11 +60,14 @@ struct ErrorBody {
     #[serde(default)]
     msg: Option<String>,
     #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
     error_code: Option<String>,
 }
 
 /// Maps a failed response to an [`ApiError`]. Messages from our own SQL functions
-/// (P0001, 22023) are written for people and are passed on; anything else is not.
+/// (P0001, 22023, and PT429 with its hint saying when to try again) are written for
+/// people and are passed on; anything else is not.
 pub fn classify(status: u16, body: &str) -> ApiError {
     let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
     let code = parsed.code.as_ref().map(|c| {
@@ -93,6 +96,15 @@ pub fn classify(status: u16, body: &str) -> ApiError {
             ApiError::BadCredentials
         }
         400 | 422 => ApiError::Refused("The request was refused by the server.".into()),
+        // A limit of ours (request_reanalysis: cooldown, daily cap): what and when.
+        429 if code.as_deref() == Some("PT429") => {
+            ApiError::Refused(match (message, parsed.hint) {
+                (Some(m), Some(h)) => format!("{m}. {h}"),
+                (Some(m), None) => m,
+                _ => "Too many requests. Try again later.".into(),
+            })
+        }
+        429 => ApiError::Refused("Too many requests. Try again in a moment.".into()),
         _ => ApiError::Server,
     }
 }
@@ -269,6 +281,27 @@ mod tests {
             "no internals leak to the user"
         );
         assert_eq!(classify(502, "<html>bad gateway</html>"), ApiError::Server);
+    }
+
+    #[test]
+    fn a_reanalysis_limit_says_which_limit_and_when_to_try_again() {
+        let cooldown = r#"{"code":"PT429","message":"call c1 was re-analyzed less than 10 minutes ago","details":"retry_after=2026-12-02T15:04:05Z","hint":"Try again in 7 min."}"#;
+        assert_eq!(
+            classify(429, cooldown),
+            ApiError::Refused(
+                "call c1 was re-analyzed less than 10 minutes ago. Try again in 7 min.".into()
+            )
+        );
+        let cap = r#"{"code":"PT429","message":"you have reached your limit of 50 re-analyses in 24 hours","details":"retry_after=2026-12-03T09:00:00Z","hint":"Try again in 23 h 49 min."}"#;
+        assert_eq!(
+            classify(429, cap).to_string(),
+            "you have reached your limit of 50 re-analyses in 24 hours. Try again in 23 h 49 min."
+        );
+        assert_eq!(
+            classify(429, "rate limited"),
+            ApiError::Refused("Too many requests. Try again in a moment.".into()),
+            "another 429 is still a refusal, not a server failure"
+        );
     }
 
     #[test]

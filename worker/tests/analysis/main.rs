@@ -6,3 +6,4 @@ mod helpers;
 mod http;
 mod openai;
 mod queue;
+mod reanalysis_limits;
