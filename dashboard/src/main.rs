@@ -4,6 +4,7 @@
 mod api;
 mod components;
 mod config;
+mod csv;
 mod format;
 mod health;
 mod platform;

@@ -47,7 +47,11 @@ impl Default for TeamState {
 pub const UNASSIGNED: &str = "unassigned";
 
 const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours";
+// Columns of `review_queue_export` (the free-text ones formula-safe, migration
+// 20261202000700), which filters and orders like `review_queue`.
 const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
+/// The unresolved export's number columns, left as they are by the formula guard.
+pub const UNRESOLVED_CSV_NUMERIC: &[&str] = &["score", "age_hours"];
 const ACTIVITY_COLUMNS: &str =
     "id,dealership_id,call_id,created_at,actor_name,from_status,to_status,notes,verdict,score";
 
@@ -396,6 +400,20 @@ mod tests {
             .contains(&("assignee_id".into(), "is.null".into())));
         let csv = sample().unresolved_csv_query();
         assert!(csv.contains(&("limit".into(), CSV_LIMIT.to_string())));
+    }
+
+    #[test]
+    fn the_unresolved_exports_number_columns_are_in_its_header() {
+        let header: Vec<&str> = UNRESOLVED_CSV_COLUMNS.split(',').collect();
+        assert!(UNRESOLVED_CSV_NUMERIC.iter().all(|n| header.contains(n)));
+        let csv = format!(
+            "{}\ntoyota-braintree,\"Toyota of Braintree\",-c1,open,bad,-5,{{}},\"@Nora\",\"2026-11-20 10:00:00+00\",-0.5,under_24h,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n",
+            UNRESOLVED_CSV_COLUMNS
+        );
+        assert_eq!(
+            crate::csv::neutralise(&csv, UNRESOLVED_CSV_NUMERIC).lines().nth(1),
+            Some("toyota-braintree,\"Toyota of Braintree\",'-c1,open,bad,-5,{},\"'@Nora\",\"2026-11-20 10:00:00+00\",-0.5,under_24h,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")
+        );
     }
 
     #[test]

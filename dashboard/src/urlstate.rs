@@ -315,6 +315,9 @@ const LIST_COLUMNS: &str =
 // Human columns of `calls_export`, renamed (`alias:column`) for the CSV header. The
 // phone is masked by the view (last 4 digits); the full number never leaves Postgres.
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
+/// The export's number columns: left as they are by the formula guard
+/// ([`crate::csv::neutralise`]), which quotes a text cell starting with `-`.
+pub const CSV_NUMERIC: &[&str] = &["duration_sec", "score"];
 const ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 
 /// A value inside a PostgREST logic tree (`or=(...)`), double-quoted so that `,.:()`
@@ -584,6 +587,24 @@ mod tests {
         let phones: Vec<&str> = select.split(',').filter(|c| c.contains("phone")).collect();
         assert_eq!(phones, vec!["customer_phone:customer_phone_masked"]);
         assert!(select.contains("reasons:reasons_text") && select.contains("local_time"));
+    }
+
+    #[test]
+    fn the_exports_number_columns_are_in_its_header_and_only_they_escape_the_formula_guard() {
+        let header: Vec<&str> = CSV_COLUMNS
+            .split(',')
+            .map(|c| c.split(':').next().unwrap_or(c))
+            .collect();
+        assert!(CSV_NUMERIC.iter().all(|n| header.contains(n)), "{header:?}");
+        let csv = format!(
+            "{}\n=Dealer,2026-11-20 18:09,America/New_York,-c1,***0101,-1,bad,-5,\"=HYPERLINK(\"\"http://x\"\")\",@flag,open,+model\n",
+            header.join(",")
+        );
+        let safe = crate::csv::neutralise(&csv, CSV_NUMERIC);
+        assert_eq!(
+            safe.lines().nth(1),
+            Some("'=Dealer,2026-11-20 18:09,America/New_York,'-c1,***0101,-1,bad,-5,\"'=HYPERLINK(\"\"http://x\"\")\",'@flag,open,'+model")
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 -- future: a new table without RLS, a write grant to the API roles, a write policy,
 -- a view that bypasses RLS or an exposed helper fails this file.
 begin;
-select plan(23);
+select plan(24);
 
 /** Row-level security everywhere the API can reach */
 select is_empty(
@@ -83,6 +83,22 @@ select ok(
 select ok(
   has_function_privilege('authenticated', 'private.visible_dealership_ids()', 'execute'),
   'authenticated can execute the visibility helper its policies use'
+);
+select set_eq(
+  $$ select p.oid::regprocedure::text
+       from pg_proc p
+       join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'private'
+        and has_function_privilege('authenticated', p.oid, 'execute') $$,
+  array[
+    -- what its policies call
+    'private.user_role()', 'private.is_admin()', 'private.visible_dealership_ids()',
+    'private.can_see_dealership(text)', 'private.team_member_ids()', 'private.visible_profile_ids()',
+    -- what its security-invoker views call: the reporting calendar, the CSV cell guard
+    'private.calendar(timestamp without time zone,timestamp without time zone,interval)',
+    'private.csv_safe(text)'
+  ],
+  'authenticated may execute no other private function than the helpers its policies and security-invoker views call (a new one must be revoked from public or listed here)'
 );
 
 /** Who may call the public functions */

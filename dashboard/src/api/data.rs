@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use super::{Api, ApiError};
 use crate::health::HealthReport;
 use crate::review::{Change, Me, Member, QueueState, ReviewState, ReviewStatus};
-use crate::team::{FlowDay, TeamState};
-use crate::urlstate::ViewState;
+use crate::team::{FlowDay, TeamState, UNRESOLVED_CSV_NUMERIC};
+use crate::urlstate::{ViewState, CSV_NUMERIC};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Profile {
@@ -143,13 +143,15 @@ impl Api {
         self.count("calls", &view.postgrest_filters(bounds)).await
     }
 
-    /// The filtered list as CSV from the `calls_export` view, formatted for people.
+    /// The filtered list as CSV from the `calls_export` view, formatted for people
+    /// and formula-safe.
     pub async fn calls_csv(
         &self,
         view: &ViewState,
         bounds: (f64, f64),
     ) -> Result<String, ApiError> {
-        self.get_csv("calls_export", &view.csv_query(bounds)).await
+        self.get_csv("calls_export", &view.csv_query(bounds), CSV_NUMERIC)
+            .await
     }
 
     pub async fn call(&self, dealership_id: &str, call_id: &str) -> Result<CallDetail, ApiError> {
@@ -522,9 +524,15 @@ impl Api {
         self.get("review_queue", &state.unresolved_query()).await
     }
 
+    /// The unresolved items as CSV from `review_queue_export`: the queue's rows with
+    /// the free-text cells (notes, names, call ids) formula-safe.
     pub async fn unresolved_csv(&self, state: &TeamState) -> Result<String, ApiError> {
-        self.get_csv("review_queue", &state.unresolved_csv_query())
-            .await
+        self.get_csv(
+            "review_queue_export",
+            &state.unresolved_csv_query(),
+            UNRESOLVED_CSV_NUMERIC,
+        )
+        .await
     }
 
     pub async fn activity(

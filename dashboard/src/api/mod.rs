@@ -187,17 +187,22 @@ impl Api {
         serde_json::from_str(&body).map_err(|_| ApiError::Server)
     }
 
-    /// The same rows as CSV (PostgREST renders it with `Accept: text/csv`).
+    /// The same rows as CSV (PostgREST renders it with `Accept: text/csv`), with
+    /// every text cell that a spreadsheet would run as a formula quoted
+    /// ([`crate::csv::neutralise`]); the `numeric` columns are left as they are.
+    /// Every CSV the dashboard saves comes from here.
     pub async fn get_csv(
         &self,
         table: &str,
         query: &[(String, String)],
+        numeric: &[&str],
     ) -> Result<String, ApiError> {
         let request = reqwest::Client::new()
             .get(self.rest_url(table))
             .query(query)
             .header("accept", "text/csv");
-        self.send(request).await
+        let csv = self.send(request).await?;
+        Ok(crate::csv::neutralise(&csv, numeric))
     }
 
     /// How many rows match `query`, counted by Postgres (`Prefer: count=exact`;
