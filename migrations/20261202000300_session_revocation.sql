@@ -33,13 +33,17 @@ as $$
 $$;
 comment on function private.jwt_session_id() is 'The session_id claim of the current request''s JWT as a uuid; null when absent or malformed.';
 
+-- plpgsql rather than sql: its query plan is cached for the session, where a sql
+-- function that cannot be inlined is planned again on every call (measured with
+-- pgbench: +0.5-1.0 ms per statement instead of +2.4-2.9 ms).
 create function private.session_is_active() returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select exists (
+begin
+  return exists (
     select 1
       from auth.users u
      where u.id = auth.uid()
@@ -58,7 +62,8 @@ as $$
             where l.login_name = session_user::text
               and l.user_id = u.id)
        )
-  )
+  );
+end;
 $$;
 comment on function private.session_is_active() is 'True when the request''s user exists, is neither deleted nor banned, and either its JWT session_id names a live auth.sessions row of that user or the session is that user''s mapped reporting login. False after sign-out: every visibility helper then answers nothing.';
 
