@@ -31,7 +31,7 @@ values
   ('honda-quincy', 'pgtap-blank-transcript', now(), now(), '   ');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 create temp table first_job on commit drop as
 select public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree') as id;
@@ -79,7 +79,7 @@ select is(
 update public.analysis_jobs set status = 'running' where id = (select id from first_job);
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
   (select id from first_job),
@@ -90,7 +90,7 @@ reset role;
 update public.analysis_jobs set status = 'done', finished_at = now() where id = (select id from first_job);
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select isnt(
   public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
   (select id from first_job),
@@ -111,7 +111,7 @@ insert into public.analysis_jobs (dealership_id, call_id, reason, status)
 values ('honda-quincy', 'pgtap-honda-quincy', 'ingest', 'queued');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   public.request_reanalysis('honda-quincy', 'pgtap-honda-quincy'),
   (select id from public.analysis_jobs where call_id = 'pgtap-honda-quincy' and status = 'queued'),

@@ -35,7 +35,7 @@ select is(
 
 /** Avery Admin */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select is(
   (select set_up from public.dealerships where id = 'pgtap-registered'), false,
   'The admin sees that a registered dealership is not set up'
@@ -47,14 +47,14 @@ select throws_ok(
 );
 
 /** Morgan Manager (Nora North reports to them) */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select is(
   (select set_up from public.dealerships where id = 'pgtap-registered'), false,
   'A manager whose team has it sees that it is not set up'
 );
 
 /** Sam South (not assigned) */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 select is_empty(
   $$ select 1 from public.dealerships where id = 'pgtap-registered' $$,
   'A CSM it is not assigned to does not see it at all'
