@@ -28,7 +28,8 @@ values
 on conflict (id) do update
   set name = excluded.name,
       timezone = excluded.timezone,
-      auto_registered = false;
+      auto_registered = false,
+      set_up = true;
 
 /** Users (auth.users + auth.identities, as GoTrue writes them) */
 with demo (id, email, full_name) as (

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::normalize::ContractError;
+use crate::normalize::{ContractError, NormalizeError, TimestampOutOfRange};
 use crate::signature::AuthError;
 
 /// Seconds a sender should wait before retrying after a 503.
@@ -32,6 +32,8 @@ pub const CLIENT_ERROR_CODES: &[&str] = &[
     "invalid_json",
     "not_an_object",
     "contract_violation",
+    "timestamp_out_of_range",
+    "dealership_out_of_scope",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,19 @@ pub enum ApiError {
     NotAnObject(&'static str),
     #[error(transparent)]
     Contract(#[from] ContractError),
+    #[error(transparent)]
+    TimestampOutOfRange(#[from] TimestampOutOfRange),
+    /// The secret that authenticated the request is scoped to other dealerships
+    /// (or the event resolves to none). Nothing is stored.
+    #[error("dealership {dealership:?} is outside the secret's scope")]
+    OutOfScope {
+        /// The event's dealership; `None` when it resolves to none.
+        dealership: Option<String>,
+        /// Why it resolves to none (the unresolved reason), when it does.
+        unresolved: Option<String>,
+        /// The dealerships the secret may write.
+        allowed: Vec<String>,
+    },
     #[error("database unavailable")]
     DatabaseUnavailable(#[source] sqlx::Error),
     #[error("internal error")]
@@ -72,7 +87,10 @@ impl ApiError {
             | ApiError::InvalidJson(_)
             | ApiError::NotAnObject(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Contract(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::OutOfScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::Contract(_) | ApiError::TimestampOutOfRange(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -90,6 +108,8 @@ impl ApiError {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::NotAnObject(_) => "not_an_object",
             ApiError::Contract(_) => "contract_violation",
+            ApiError::TimestampOutOfRange(_) => "timestamp_out_of_range",
+            ApiError::OutOfScope { .. } => "dealership_out_of_scope",
             ApiError::DatabaseUnavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal_error",
             ApiError::NotFound => "not_found",
@@ -122,6 +142,25 @@ impl ApiError {
             ApiError::Contract(e) => format!(
                 "{e}. See docs/webhook.md for both accepted payload shapes."
             ),
+            ApiError::TimestampOutOfRange(e) => format!(
+                "{e}: an event must be dated from 2020 to at most 24 hours after it is received. Send the time the event happened (Retell's times in milliseconds) and check the sender's clock. Nothing was stored."
+            ),
+            ApiError::OutOfScope {
+                dealership,
+                unresolved,
+                allowed,
+            } => {
+                let allowed = allowed.join(", ");
+                match (dealership, unresolved) {
+                    (Some(d), _) => format!(
+                        "The secret this request was authenticated with may write only to {allowed}; this event is for {d:?}. Nothing was stored. Send it with a secret allowed to write that dealership."
+                    ),
+                    (None, reason) => format!(
+                        "The secret this request was authenticated with may write only to {allowed}; this event resolves to no dealership ({}). Nothing was stored. Name one of those dealerships in the event.",
+                        reason.as_deref().unwrap_or("none given")
+                    ),
+                }
+            }
             ApiError::DatabaseUnavailable(_) => format!(
                 "The event was not stored because the database is unavailable. Nothing was recorded; retry the same delivery after {RETRY_AFTER_SECS} seconds."
             ),
@@ -144,6 +183,15 @@ impl ApiError {
             ApiError::DatabaseUnavailable(error)
         } else {
             ApiError::Internal(anyhow::Error::new(error).context("Failed to store the event"))
+        }
+    }
+}
+
+impl From<NormalizeError> for ApiError {
+    fn from(e: NormalizeError) -> Self {
+        match e {
+            NormalizeError::Contract(e) => ApiError::Contract(e),
+            NormalizeError::TimestampOutOfRange(e) => ApiError::TimestampOutOfRange(e),
         }
     }
 }
@@ -179,8 +227,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut body = json!({ "error": self.code(), "message": self.message() });
-        if let ApiError::Contract(e) = &self {
-            body["field"] = json!(e.field);
+        match &self {
+            ApiError::Contract(e) => body["field"] = json!(e.field),
+            ApiError::TimestampOutOfRange(e) => body["field"] = json!(e.field),
+            _ => {}
         }
         let mut response = (self.status_code(), Json(body)).into_response();
         if matches!(self, ApiError::DatabaseUnavailable(_)) {
@@ -216,6 +266,17 @@ mod tests {
                 expected: "x".into(),
                 got: String::new(),
             }),
+            ApiError::TimestampOutOfRange(TimestampOutOfRange {
+                field: "timestamp".into(),
+                value: "9999-12-31T23:59:59Z".into(),
+                earliest: "2020-01-01T00:00:00Z".into(),
+                latest: "2026-01-03T03:04:05Z".into(),
+            }),
+            ApiError::OutOfScope {
+                dealership: Some("ford-weymouth".into()),
+                unresolved: None,
+                allowed: vec!["toyota-braintree".into()],
+            },
         ]
     }
 
@@ -244,6 +305,51 @@ mod tests {
             ApiError::from_db(sqlx::Error::RowNotFound).status_code(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    #[test]
+    fn an_out_of_range_timestamp_is_a_422_naming_the_field_and_the_range() {
+        let error = ApiError::TimestampOutOfRange(TimestampOutOfRange {
+            field: "call.end_timestamp".into(),
+            value: "9999-12-31T23:59:59Z".into(),
+            earliest: "2020-01-01T00:00:00Z".into(),
+            latest: "2026-01-03T03:04:05Z".into(),
+        });
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        let message = error.message();
+        for part in [
+            "call.end_timestamp",
+            "9999-12-31T23:59:59Z",
+            "2020-01-01T00:00:00Z",
+            "2026-01-03T03:04:05Z",
+        ] {
+            assert!(message.contains(part), "{part} missing from {message}");
+        }
+    }
+
+    #[test]
+    fn an_event_outside_the_secrets_scope_is_a_403_naming_both_sides() {
+        let error = ApiError::OutOfScope {
+            dealership: Some("ford-weymouth".into()),
+            unresolved: None,
+            allowed: vec!["honda-quincy".into(), "toyota-braintree".into()],
+        };
+        assert_eq!(error.status_code(), StatusCode::FORBIDDEN);
+        let message = error.message();
+        assert!(
+            message.contains("\"ford-weymouth\"")
+                && message.contains("honda-quincy, toyota-braintree")
+                && message.contains("Nothing was stored"),
+            "{message}"
+        );
+        let unresolved = ApiError::OutOfScope {
+            dealership: None,
+            unresolved: Some("no call.metadata.dealership_id".into()),
+            allowed: vec!["honda-quincy".into()],
+        };
+        assert!(unresolved
+            .message()
+            .contains("resolves to no dealership (no call.metadata.dealership_id)"));
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl Application {
         tracing::info!(
             addr = %local_addr,
             secrets = settings.webhook_secrets.len(),
+            scoped_secrets = settings.webhook_secrets.scoped(),
             allow_bearer = settings.allow_bearer,
             max_body_bytes = settings.max_body_bytes,
             pool_size = settings.pool_size,

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -27,6 +27,14 @@ pub const NORMALIZED_RANK: i16 = 3;
 /// Latest instant accepted as an epoch-milliseconds timestamp (9999-12-31T23:59:59.999Z);
 /// keeps every time inside what both chrono and Postgres can represent.
 const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+/// Earliest time an event may carry (2020-01-01T00:00:00Z): nothing this system
+/// monitors happened before, so an earlier time is a sender bug (often seconds
+/// sent where milliseconds belong).
+pub const EARLIEST_EVENT_MS: i64 = 1_577_836_800_000;
+/// How far after its receipt an event may be dated. Generous for clock skew and
+/// time-zone mistakes; anything later would win every "newer" comparison and
+/// freeze the call, so it is refused.
+pub const MAX_FUTURE: Duration = Duration::hours(24);
 
 /// Which payload shape arrived (stored in `events.source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +62,43 @@ pub enum Dealership {
     /// Not resolvable: the event is stored with no dealership and reported in
     /// `processing_errors` (nothing is lost, and the sender is not asked to retry).
     Unresolved { reason: String },
+    /// `call.metadata.dealership_id` names another dealership than the one
+    /// `AGENT_DEALERSHIPS` maps the agent to. Neither is trusted: the event is
+    /// stored with no dealership, like an unresolved one, and the conflict is
+    /// reported in `processing_errors`.
+    Conflict {
+        agent_id: String,
+        /// What the payload claimed.
+        payload: String,
+        /// What the configuration says.
+        mapped: String,
+    },
 }
 
 impl Dealership {
     pub fn id(&self) -> Option<&str> {
         match self {
             Dealership::FromPayload(id) | Dealership::FromAgent(id) => Some(id),
-            Dealership::Unresolved { .. } => None,
+            Dealership::Unresolved { .. } | Dealership::Conflict { .. } => None,
+        }
+    }
+
+    /// For an event stored without a dealership: the `processing_errors.error`
+    /// code and a sentence saying why.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        match self {
+            Dealership::FromPayload(_) | Dealership::FromAgent(_) => None,
+            Dealership::Unresolved { reason } => Some(("dealership_unresolved", reason.clone())),
+            Dealership::Conflict {
+                agent_id,
+                payload,
+                mapped,
+            } => Some((
+                "dealership_conflict",
+                format!(
+                    "call.metadata.dealership_id is {payload:?} but AGENT_DEALERSHIPS maps agent {agent_id:?} to {mapped:?}; neither is trusted"
+                ),
+            )),
         }
     }
 }
@@ -74,6 +112,63 @@ pub struct ContractError {
     pub expected: String,
     /// What was found instead, pre-formatted as ", got ..." (or empty).
     pub got: String,
+}
+
+/// A well-formed time outside what the service accepts (before 2020, or more than
+/// [`MAX_FUTURE`] after the event was received), answered with 422
+/// `timestamp_out_of_range`. Such an event is never stored: a time far in the
+/// future would win every "newer" comparison and freeze the call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {value} is outside the accepted range {earliest} to {latest}")]
+pub struct TimestampOutOfRange {
+    /// JSON path of the offending field, e.g. `timestamp` or `call.end_timestamp`.
+    pub field: String,
+    pub value: String,
+    pub earliest: String,
+    /// [`MAX_FUTURE`] after the receive time.
+    pub latest: String,
+}
+
+/// Why a body could not become an [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NormalizeError {
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    #[error(transparent)]
+    TimestampOutOfRange(#[from] TimestampOutOfRange),
+}
+
+impl NormalizeError {
+    /// JSON path of the offending field.
+    pub fn field(&self) -> &str {
+        match self {
+            NormalizeError::Contract(e) => &e.field,
+            NormalizeError::TimestampOutOfRange(e) => &e.field,
+        }
+    }
+}
+
+/// Refuses a time before 2020 or more than [`MAX_FUTURE`] after `received_at`.
+fn check_time_range(
+    field: String,
+    value: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+) -> Result<(), TimestampOutOfRange> {
+    let earliest = Utc
+        .timestamp_millis_opt(EARLIEST_EVENT_MS)
+        .single()
+        .expect("a valid instant");
+    let latest = received_at + MAX_FUTURE;
+    if value < earliest || value > latest {
+        let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        return Err(TimestampOutOfRange {
+            field,
+            value: value.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            earliest: show(earliest),
+            latest: show(latest),
+        });
+    }
+    Ok(())
 }
 
 /// One webhook delivery, normalized. Field names follow `events` and `calls`.
@@ -147,13 +242,14 @@ pub fn retell_rank(event_type: &str) -> i16 {
 }
 
 /// Normalizes a parsed body. `raw_body` is the exact bytes received (they seed
-/// the native idempotency key); `received_at` is used when the body has no time.
+/// the native idempotency key); `received_at` is used when the body has no time,
+/// and bounds the times it has (see [`TimestampOutOfRange`]).
 pub fn normalize(
     raw_body: &[u8],
     payload: Map<String, Value>,
     received_at: DateTime<Utc>,
     agent_dealerships: &HashMap<String, String>,
-) -> Result<Event, ContractError> {
+) -> Result<Event, NormalizeError> {
     let mut payload = Value::Object(payload);
     let nul_replaced = replace_nul(&mut payload);
     let Value::Object(map) = &payload else {
@@ -167,21 +263,26 @@ pub fn normalize(
     let mut event = if is_native {
         normalize_native(raw_body, map, received_at, agent_dealerships)?
     } else {
-        normalize_contract(map)?
+        normalize_contract(map, received_at)?
     };
     event.raw_payload = payload;
     event.nul_replaced = nul_replaced;
     Ok(event)
 }
 
-fn normalize_contract(map: &Map<String, Value>) -> Result<Event, ContractError> {
+fn normalize_contract(
+    map: &Map<String, Value>,
+    received_at: DateTime<Utc>,
+) -> Result<Event, NormalizeError> {
     let body = Fields::root(map);
     let event_id = body.required_id("event_id")?.to_owned();
 
     const SLUG: &str = "a dealership slug: lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters (e.g. toyota-braintree)";
     let dealership_id = body.required_str("dealership_id", SLUG)?;
     if !is_valid_dealership_slug(dealership_id) {
-        return Err(body.error("dealership_id", SLUG, map.get("dealership_id")));
+        return Err(body
+            .error("dealership_id", SLUG, map.get("dealership_id"))
+            .into());
     }
     let call_id = body.required_id("call_id")?.to_owned();
 
@@ -190,6 +291,7 @@ fn normalize_contract(map: &Map<String, Value>) -> Result<Event, ContractError> 
     let occurred_at = DateTime::parse_from_rfc3339(timestamp)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| body.error("timestamp", RFC3339, map.get("timestamp")))?;
+    check_time_range(body.path("timestamp"), occurred_at, received_at)?;
 
     let event_type = match body.optional_str("event_type")? {
         Some(t) => checked_event_type(&body, "event_type", t)?,
@@ -242,7 +344,7 @@ fn normalize_native(
     map: &Map<String, Value>,
     received_at: DateTime<Utc>,
     agent_dealerships: &HashMap<String, String>,
-) -> Result<Event, ContractError> {
+) -> Result<Event, NormalizeError> {
     let body = Fields::root(map);
     let type_key = if map.get("event").is_some_and(|v| !v.is_null()) {
         "event"
@@ -252,11 +354,13 @@ fn normalize_native(
     let event_type = match body.optional_str(type_key)? {
         Some(t) => checked_event_type(&body, type_key, t)?,
         None => {
-            return Err(body.error(
-                "event",
-                "the Retell event type in `event` (or `event_type`), e.g. call_ended",
-                None,
-            ))
+            return Err(body
+                .error(
+                    "event",
+                    "the Retell event type in `event` (or `event_type`), e.g. call_ended",
+                    None,
+                )
+                .into())
         }
     };
 
@@ -266,7 +370,9 @@ fn normalize_native(
         "data"
     };
     let Some(call) = body.optional_object(call_key)? else {
-        return Err(body.error("call", "the Retell call object in `call` (or `data`)", None));
+        return Err(body
+            .error("call", "the Retell call object in `call` (or `data`)", None)
+            .into());
     };
     let call_id = call.required_id("call_id")?.to_owned();
 
@@ -275,6 +381,11 @@ fn normalize_native(
     let direction = call.optional_str("direction")?.map(str::to_owned);
     let started_at = call.optional_epoch_ms("start_timestamp")?;
     let ended_at = call.optional_epoch_ms("end_timestamp")?;
+    for (key, time) in [("start_timestamp", started_at), ("end_timestamp", ended_at)] {
+        if let Some(time) = time {
+            check_time_range(call.path(key), time, received_at)?;
+        }
+    }
     let disconnection_reason = call
         .optional_str("disconnection_reason")?
         .map(str::to_owned);
@@ -355,9 +466,13 @@ fn normalize_native(
     })
 }
 
-/// `call.metadata.dealership_id`, else the agent mapping, else unresolved. A
-/// malformed slug from Retell is not rejected (Retell would retry and then drop
-/// the event): it falls through and is reported like a missing one.
+/// The agent mapping when `AGENT_DEALERSHIPS` knows the agent (a metadata
+/// dealership that disagrees makes it a [`Dealership::Conflict`]), else
+/// `call.metadata.dealership_id`, else unresolved. Configuration wins because
+/// anyone who can get a call placed on an agent can put anything in its metadata.
+/// A malformed slug from Retell is not rejected (Retell would retry and then drop
+/// the event): it is ignored when the agent is mapped, else reported like a
+/// missing one.
 fn resolve_native_dealership(
     metadata: Option<&Fields<'_>>,
     agent_id: Option<&str>,
@@ -365,10 +480,9 @@ fn resolve_native_dealership(
     metadata_path: &str,
 ) -> Dealership {
     let mut problem = None;
+    let mut from_payload = None;
     match metadata.and_then(|m| m.map.get("dealership_id")) {
-        Some(Value::String(id)) if is_valid_dealership_slug(id) => {
-            return Dealership::FromPayload(id.clone())
-        }
+        Some(Value::String(id)) if is_valid_dealership_slug(id) => from_payload = Some(id),
         Some(Value::Null) | None => {}
         Some(other) => {
             problem = Some(format!(
@@ -377,8 +491,18 @@ fn resolve_native_dealership(
             ))
         }
     }
-    if let Some(id) = agent_id.and_then(|a| agent_dealerships.get(a)) {
-        return Dealership::FromAgent(id.clone());
+    if let Some((agent, mapped)) = agent_id.and_then(|a| agent_dealerships.get(a).map(|m| (a, m))) {
+        return match from_payload {
+            Some(claimed) if claimed != mapped => Dealership::Conflict {
+                agent_id: agent.to_owned(),
+                payload: claimed.clone(),
+                mapped: mapped.clone(),
+            },
+            _ => Dealership::FromAgent(mapped.clone()),
+        };
+    }
+    if let Some(id) = from_payload {
+        return Dealership::FromPayload(id.clone());
     }
     let reason = problem.unwrap_or_else(|| match agent_id {
         Some(a) => format!("no {metadata_path} and agent {a:?} is not mapped in AGENT_DEALERSHIPS"),
@@ -620,21 +744,29 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
     }
 
-    fn run_with(body: &str, agents: &HashMap<String, String>) -> Result<Event, ContractError> {
+    fn run_with(body: &str, agents: &HashMap<String, String>) -> Result<Event, NormalizeError> {
         let Value::Object(map) = serde_json::from_str(body).unwrap() else {
             panic!("test body is not an object")
         };
         normalize(body.as_bytes(), map, received(), agents)
     }
 
-    fn run(body: &str) -> Result<Event, ContractError> {
+    fn run(body: &str) -> Result<Event, NormalizeError> {
         run_with(body, &HashMap::new())
     }
 
     fn field_of(body: Value) -> String {
-        run(&body.to_string())
-            .expect_err("should violate the contract")
-            .field
+        match run(&body.to_string()).expect_err("should violate the contract") {
+            NormalizeError::Contract(e) => e.field,
+            other => panic!("expected a contract violation, got {other:?}"),
+        }
+    }
+
+    fn out_of_range(body: &str) -> TimestampOutOfRange {
+        match run(body).expect_err("should be out of range") {
+            NormalizeError::TimestampOutOfRange(e) => e,
+            other => panic!("expected timestamp_out_of_range, got {other:?}"),
+        }
     }
 
     fn ms(t: i64) -> DateTime<Utc> {
@@ -850,12 +982,113 @@ mod tests {
     }
 
     #[test]
-    fn metadata_dealership_wins_over_the_agent_mapping() {
+    fn the_agent_mapping_wins_and_a_disagreeing_metadata_dealership_is_a_conflict() {
+        // ENDED says ford-weymouth in call.metadata; the configuration says otherwise.
         let agents = HashMap::from([("agent_5e1f0c".to_owned(), "honda-quincy".to_owned())]);
+        let e = run_with(ENDED, &agents).unwrap();
+        assert_eq!(
+            e.dealership,
+            Dealership::Conflict {
+                agent_id: "agent_5e1f0c".into(),
+                payload: "ford-weymouth".into(),
+                mapped: "honda-quincy".into(),
+            }
+        );
+        assert_eq!(e.dealership.id(), None, "neither dealership is trusted");
+        assert!(!e.has_judgeable_transcript());
+        let (code, reason) = e.dealership.problem().unwrap();
+        assert_eq!(code, "dealership_conflict");
+        assert!(
+            reason.contains("ford-weymouth")
+                && reason.contains("honda-quincy")
+                && reason.contains("agent_5e1f0c"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_metadata_dealership_that_agrees_with_the_agent_mapping_resolves_from_the_mapping() {
+        let agents = HashMap::from([("agent_5e1f0c".to_owned(), "ford-weymouth".to_owned())]);
+        let e = run_with(ENDED, &agents).unwrap();
+        assert_eq!(e.dealership, Dealership::FromAgent("ford-weymouth".into()));
+        assert_eq!(e.dealership.problem(), None);
+    }
+
+    #[test]
+    fn a_malformed_metadata_dealership_is_ignored_when_the_agent_is_mapped() {
+        let agents = HashMap::from([("agent_x".to_owned(), "honda-quincy".to_owned())]);
+        let body = r#"{"event":"call_ended","call":{"call_id":"c1","agent_id":"agent_x","metadata":{"dealership_id":"Honda Quincy"}}}"#;
+        assert_eq!(
+            run_with(body, &agents).unwrap().dealership,
+            Dealership::FromAgent("honda-quincy".into())
+        );
+    }
+
+    #[test]
+    fn the_metadata_dealership_is_used_for_an_agent_the_mapping_does_not_know() {
+        let agents = HashMap::from([("agent_other".to_owned(), "honda-quincy".to_owned())]);
         assert_eq!(
             run_with(ENDED, &agents).unwrap().dealership,
             Dealership::FromPayload("ford-weymouth".into())
         );
+    }
+
+    #[test]
+    fn a_normalized_timestamp_in_the_year_9999_is_out_of_range_naming_the_field() {
+        let e = out_of_range(
+            r#"{"event_id":"e","dealership_id":"d","call_id":"c","timestamp":"9999-12-31T23:59:59Z"}"#,
+        );
+        assert_eq!(e.field, "timestamp");
+        assert_eq!(e.value, "9999-12-31T23:59:59Z");
+        assert_eq!(e.earliest, "2020-01-01T00:00:00Z");
+        assert_eq!(e.latest, "2026-01-03T03:04:05Z", "one day after receipt");
+        assert_eq!(
+            e.to_string(),
+            "timestamp: 9999-12-31T23:59:59Z is outside the accepted range 2020-01-01T00:00:00Z to 2026-01-03T03:04:05Z"
+        );
+    }
+
+    #[test]
+    fn a_timestamp_up_to_one_day_after_receipt_is_accepted_and_later_is_not() {
+        let at = |ts: &str| {
+            format!(r#"{{"event_id":"e","dealership_id":"d","call_id":"c","timestamp":"{ts}"}}"#)
+        };
+        // received() is 2026-01-02T03:04:05Z.
+        assert!(run(&at("2026-01-03T03:04:05Z")).is_ok());
+        assert!(run(&at("2026-01-02T22:04:05-05:00")).is_ok());
+        let e = out_of_range(&at("2026-01-03T03:04:05.001Z"));
+        assert_eq!(e.value, "2026-01-03T03:04:05.001Z");
+    }
+
+    #[test]
+    fn a_timestamp_before_2020_is_out_of_range() {
+        let e = out_of_range(
+            r#"{"event_id":"e","dealership_id":"d","call_id":"c","timestamp":"2019-12-31T23:59:59Z"}"#,
+        );
+        assert_eq!(e.field, "timestamp");
+        assert!(run(r#"{"event_id":"e","dealership_id":"d","call_id":"c","timestamp":"2020-01-01T00:00:00Z"}"#).is_ok());
+    }
+
+    #[test]
+    fn native_start_and_end_times_are_held_to_the_same_range_whatever_the_event_type() {
+        for (body, field) in [
+            (
+                r#"{"event":"call_ended","call":{"call_id":"c","end_timestamp":253402300799000}}"#,
+                "call.end_timestamp",
+            ),
+            // Seconds where milliseconds belong: January 1970.
+            (
+                r#"{"event":"call_started","call":{"call_id":"c","start_timestamp":1765983120}}"#,
+                "call.start_timestamp",
+            ),
+            // Not the event's own time, but stored on the call all the same.
+            (
+                r#"{"event":"transcript_updated","data":{"call_id":"c","start_timestamp":253402300799000}}"#,
+                "data.start_timestamp",
+            ),
+        ] {
+            assert_eq!(out_of_range(body).field, field, "{body}");
+        }
     }
 
     #[test]
@@ -890,7 +1123,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.duration_sec, Some(42));
-        let e = run(r#"{"event":"call_ended","call":{"call_id":"c1","start_timestamp":1000,"end_timestamp":61000}}"#).unwrap();
+        let e = run(r#"{"event":"call_ended","call":{"call_id":"c1","start_timestamp":1765983120000,"end_timestamp":1765983180000}}"#).unwrap();
         assert_eq!(e.duration_sec, Some(60));
     }
 

@@ -9,9 +9,9 @@
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use crate::settings::WebhookSecrets;
+use crate::settings::{SecretScope, WebhookSecrets};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -90,28 +90,60 @@ impl AuthMethod {
     }
 }
 
+/// Who sent an authenticated delivery: how it proved it, and what the secret it
+/// used may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender<'a> {
+    pub method: AuthMethod,
+    pub scope: &'a SecretScope,
+}
+
 /// Authenticates a delivery. A signature header, when present, always decides
 /// (a bearer token cannot rescue a bad signature); otherwise a bearer token is
 /// accepted only when `allow_bearer` is on.
-pub fn authenticate(
+pub fn authenticate<'a>(
     signature_header: Option<&[u8]>,
     authorization_header: Option<&[u8]>,
     body: &[u8],
     now_ms: i64,
-    secrets: &WebhookSecrets,
+    secrets: &'a WebhookSecrets,
     allow_bearer: bool,
-) -> Result<AuthMethod, AuthError> {
-    if let Some(sig) = signature_header {
-        return verify(Some(sig), body, now_ms, secrets).map(|()| AuthMethod::Signature);
-    }
-    match authorization_header {
-        Some(auth) if allow_bearer => verify_bearer(auth, secrets).map(|()| AuthMethod::Bearer),
-        Some(auth) if is_bearer(auth) => Err(AuthError::BearerNotAllowed),
-        _ => Err(AuthError::Missing),
-    }
+) -> Result<Sender<'a>, AuthError> {
+    let (method, index) = if let Some(sig) = signature_header {
+        (
+            AuthMethod::Signature,
+            verify(Some(sig), body, now_ms, secrets)?,
+        )
+    } else {
+        match authorization_header {
+            Some(auth) if allow_bearer => (AuthMethod::Bearer, verify_bearer(auth, secrets)?),
+            Some(auth) if is_bearer(auth) => return Err(AuthError::BearerNotAllowed),
+            _ => return Err(AuthError::Missing),
+        }
+    };
+    let entry = secrets
+        .get(index)
+        .expect("the verifiers return the index of a configured secret");
+    Ok(Sender {
+        method,
+        scope: &entry.scope,
+    })
 }
 
-/// Verifies `X-Retell-Signature: v=<unix ms>,d=<hex hmac>` over `body ++ v`.
+/// The index of the matching secret, chosen without branching on secret data.
+fn matching_index(matches: impl Iterator<Item = Choice>) -> Option<usize> {
+    let mut matched = Choice::from(0);
+    let mut index = 0u32;
+    for (i, is_match) in matches.enumerate() {
+        let i = u32::try_from(i).expect("fewer than 2^32 secrets");
+        index = u32::conditional_select(&index, &i, is_match);
+        matched |= is_match;
+    }
+    bool::from(matched).then_some(index as usize)
+}
+
+/// Verifies `X-Retell-Signature: v=<unix ms>,d=<hex hmac>` over `body ++ v` and
+/// returns the index of the secret that signed it (its scope applies).
 ///
 /// Every secret is tried (rotation); the comparison is constant-time.
 pub fn verify(
@@ -119,7 +151,7 @@ pub fn verify(
     body: &[u8],
     now_ms: i64,
     secrets: &WebhookSecrets,
-) -> Result<(), AuthError> {
+) -> Result<usize, AuthError> {
     let header = header.ok_or(AuthError::Missing)?;
     let header =
         std::str::from_utf8(header).map_err(|_| AuthError::Malformed("the header is not ASCII"))?;
@@ -140,20 +172,15 @@ pub fn verify(
 
     // Check every secret, without stopping at the first match, so the time taken
     // does not reveal which secret matched.
-    let mut matched = false;
-    for secret in secrets.iter() {
-        let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
+    let matches = secrets.iter().map(|entry| {
+        let mut mac = HmacSha256::new_from_slice(entry.secret.expose_secret().as_bytes())
             .expect("HMAC accepts keys of any length");
         mac.update(body);
         // Retell signs the timestamp digits exactly as they appear in the header.
         mac.update(ts_digits.as_bytes());
-        matched |= mac.verify_slice(&digest).is_ok();
-    }
-    if matched {
-        Ok(())
-    } else {
-        Err(AuthError::Invalid)
-    }
+        mac.finalize().into_bytes().as_slice().ct_eq(&digest)
+    });
+    matching_index(matches).ok_or(AuthError::Invalid)
 }
 
 /// Splits `v=<digits>,d=<64 hex>` (either order, optional spaces).
@@ -192,21 +219,16 @@ fn is_bearer(header: &[u8]) -> bool {
 }
 
 /// Accepts `Authorization: Bearer <secret>` when the token equals a configured
-/// secret (constant-time per secret).
-pub fn verify_bearer(header: &[u8], secrets: &WebhookSecrets) -> Result<(), AuthError> {
+/// secret (constant-time per secret); returns that secret's index.
+pub fn verify_bearer(header: &[u8], secrets: &WebhookSecrets) -> Result<usize, AuthError> {
     if !is_bearer(header) {
         return Err(AuthError::Missing);
     }
     let token = header[7..].trim_ascii();
-    let mut matched = false;
-    for secret in secrets.iter() {
-        matched |= bool::from(secret.expose_secret().as_bytes().ct_eq(token));
-    }
-    if matched {
-        Ok(())
-    } else {
-        Err(AuthError::InvalidBearer)
-    }
+    let matches = secrets
+        .iter()
+        .map(|entry| entry.secret.expose_secret().as_bytes().ct_eq(token));
+    matching_index(matches).ok_or(AuthError::InvalidBearer)
 }
 
 /// Builds a header value: what senders (and the tests) do. Defined in `domain`,
@@ -216,6 +238,7 @@ pub use domain::signature::sign;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::WebhookSecret;
     use secrecy::SecretString;
 
     // The recipe's test vector (Retell's Node SDK, Python hmac and openssl agree).
@@ -236,6 +259,7 @@ mod tests {
             now_ms,
             &secrets(&[VECTOR_KEY]),
         )
+        .map(|_| ())
     }
 
     #[test]
@@ -288,7 +312,7 @@ mod tests {
             VECTOR_TS,
             &secrets(&["key_the_new_secret_0000000000", VECTOR_KEY]),
         );
-        assert_eq!(result, Ok(()));
+        assert_eq!(result, Ok(1), "the second secret signed it");
     }
 
     #[test]
@@ -366,12 +390,13 @@ mod tests {
 
     #[test]
     fn a_signature_header_decides_even_when_a_bearer_token_is_present() {
+        let secrets = secrets(&[VECTOR_KEY]);
         let result = authenticate(
             Some(b"v=1763640000000,d=00"),
             Some(format!("Bearer {VECTOR_KEY}").as_bytes()),
             VECTOR_BODY.as_bytes(),
             VECTOR_TS,
-            &secrets(&[VECTOR_KEY]),
+            &secrets,
             true,
         );
         assert!(matches!(result, Err(AuthError::Malformed(_))));
@@ -380,31 +405,87 @@ mod tests {
     #[test]
     fn bearer_tokens_are_refused_unless_enabled() {
         let auth = format!("Bearer {VECTOR_KEY}");
+        let secrets = secrets(&[VECTOR_KEY]);
         let run = |allow| {
             authenticate(
                 None,
                 Some(auth.as_bytes()),
                 b"{}",
                 VECTOR_TS,
-                &secrets(&[VECTOR_KEY]),
+                &secrets,
                 allow,
             )
         };
-        assert_eq!(run(false), Err(AuthError::BearerNotAllowed));
-        assert_eq!(run(true), Ok(AuthMethod::Bearer));
+        assert_eq!(
+            run(false).map(|s| s.method),
+            Err(AuthError::BearerNotAllowed)
+        );
+        assert_eq!(run(true).map(|s| s.method), Ok(AuthMethod::Bearer));
     }
 
     #[test]
     fn a_wrong_bearer_token_is_invalid() {
+        let secrets = secrets(&[VECTOR_KEY]);
         let result = authenticate(
             None,
             Some(b"Bearer not-the-secret"),
             b"{}",
             VECTOR_TS,
-            &secrets(&[VECTOR_KEY]),
+            &secrets,
             true,
         );
         assert_eq!(result, Err(AuthError::InvalidBearer));
+    }
+
+    #[test]
+    fn the_scope_of_the_secret_that_signed_or_was_presented_applies() {
+        let scoped = SecretScope::Only(["toyota-braintree".to_owned()].into());
+        let secrets = WebhookSecrets::with_scopes(vec![
+            WebhookSecret {
+                secret: SecretString::from("key_unscoped_retell_0123456789abcdef"),
+                scope: SecretScope::Any,
+            },
+            WebhookSecret {
+                secret: SecretString::from(VECTOR_KEY),
+                scope: scoped.clone(),
+            },
+        ]);
+        let signed = authenticate(
+            Some(VECTOR_HEADER.as_bytes()),
+            None,
+            VECTOR_BODY.as_bytes(),
+            VECTOR_TS,
+            &secrets,
+            false,
+        )
+        .unwrap();
+        assert_eq!(signed.method, AuthMethod::Signature);
+        assert_eq!(signed.scope, &scoped);
+
+        let bearer = format!("Bearer {VECTOR_KEY}");
+        let presented = authenticate(
+            None,
+            Some(bearer.as_bytes()),
+            b"{}",
+            VECTOR_TS,
+            &secrets,
+            true,
+        )
+        .unwrap();
+        assert_eq!(presented.method, AuthMethod::Bearer);
+        assert_eq!(presented.scope, &scoped);
+
+        let other = "Bearer key_unscoped_retell_0123456789abcdef";
+        let unscoped = authenticate(
+            None,
+            Some(other.as_bytes()),
+            b"{}",
+            VECTOR_TS,
+            &secrets,
+            true,
+        )
+        .unwrap();
+        assert_eq!(unscoped.scope, &SecretScope::Any);
     }
 
     #[test]

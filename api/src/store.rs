@@ -54,8 +54,8 @@ pub async fn store_event(
     }
 
     let (job_id, unresolved) = match &event.dealership {
-        Dealership::Unresolved { reason } => {
-            record_unresolved_dealership(&mut tx, event, reason).await?;
+        Dealership::Unresolved { .. } | Dealership::Conflict { .. } => {
+            record_unresolved_dealership(&mut tx, event).await?;
             (None, true)
         }
         Dealership::FromPayload(id) | Dealership::FromAgent(id) => {
@@ -89,10 +89,11 @@ pub async fn store_event(
 
 #[tracing::instrument(skip_all)]
 async fn register_dealership(conn: &mut PgConnection, id: &str) -> Result<(), sqlx::Error> {
-    // The name starts as the slug; an admin renames it in Studio.
+    // The name starts as the slug and the row is "not set up" until an admin
+    // names, checks and assigns it in Studio (then sets set_up = true).
     sqlx::query!(
-        r#"insert into public.dealerships (id, name, auto_registered)
-           values ($1, $1, true)
+        r#"insert into public.dealerships (id, name, auto_registered, set_up)
+           values ($1, $1, true, false)
            on conflict (id) do nothing"#,
         id
     )
@@ -136,23 +137,36 @@ async fn insert_event(
     Ok(row.map(|r| r.id))
 }
 
+/// Records why an event was stored without a dealership: `dealership_unresolved`
+/// (none could be found) or `dealership_conflict` (the payload and
+/// `AGENT_DEALERSHIPS` disagree; both claims are kept in `detail`).
 #[tracing::instrument(skip_all)]
 async fn record_unresolved_dealership(
     conn: &mut PgConnection,
     event: &Event,
-    reason: &str,
 ) -> Result<(), sqlx::Error> {
-    let detail = json!({
+    let Some((error, reason)) = event.dealership.problem() else {
+        return Ok(());
+    };
+    let mut detail = json!({
         "reason": reason,
         "agent_id": event.agent_id,
         "event_type": event.event_type,
         "source": event.source.as_str(),
     });
+    if let Dealership::Conflict {
+        payload, mapped, ..
+    } = &event.dealership
+    {
+        detail["metadata_dealership_id"] = json!(payload);
+        detail["mapped_dealership_id"] = json!(mapped);
+    }
     sqlx::query!(
         r#"insert into public.processing_errors (stage, event_id, call_id, dealership_id, error, detail)
-           values ('ingest', $1, $2, null, 'dealership_unresolved', $3)"#,
+           values ('ingest', $1, $2, null, $3, $4)"#,
         event.event_id,
         event.call_id,
+        error,
         detail,
     )
     .execute(conn)

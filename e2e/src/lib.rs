@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end suites: the running stack's addresses (from the
 //! environment `cargo xtask test` sets), signing, and signing in as a demo user.
 
+pub mod attack;
 pub mod browser;
 
 use serde_json::Value;

@@ -366,3 +366,44 @@ async fn the_session_survives_a_reload_and_signing_out_returns_to_login() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_sees_a_dealership_the_webhook_registered_marked_not_set_up() {
+    // An unknown slug: the webhook registers it, and nobody has set it up yet.
+    let slug = format!("e2e-unset-{}", std::process::id());
+    let (status, body) = post_event(&json!({
+        "event_id": format!("evt_{slug}"),
+        "dealership_id": slug,
+        "call_id": format!("call_{slug}"),
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+    }))
+    .await;
+    assert_eq!(status, 200, "the webhook accepts the event: {body}");
+
+    let browser = Browser::start("not-set-up").await;
+    browser.goto(&env("DASHBOARD_URL")).await;
+    browser
+        .sign_in("admin@demo.test", &env("DEMO_PASSWORD"))
+        .await;
+    let option = format!("#dealership-select option[value='{slug}']");
+    let label = browser
+        .until("the registered dealership in the selector", || async {
+            browser.texts(&option).await.into_iter().next()
+        })
+        .await;
+    assert_eq!(label, format!("{slug} (not set up)"));
+    assert_eq!(
+        browser.attributes(&option, "data-set-up").await,
+        vec!["false"]
+    );
+    let set_up = browser
+        .texts("#dealership-select option[value='toyota-braintree']")
+        .await;
+    assert_eq!(
+        set_up,
+        vec!["Toyota of Braintree"],
+        "a set-up dealership has no marker"
+    );
+    browser.screenshot("not-set-up-selector").await;
+    browser.close().await;
+}

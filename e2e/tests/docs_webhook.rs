@@ -11,7 +11,10 @@ fn doc_block(lang: &str, needle: &str) -> String {
 /// Points an example at this stack: its placeholder secret and local URL.
 fn for_this_stack(block: &str) -> String {
     block
-        .replace("whsec_local_0123456789abcdef", &env("WEBHOOK_SECRET"))
+        .replace(
+            "whsec_local_0123456789abcdef0123456789",
+            &env("WEBHOOK_SECRET"),
+        )
         .replace(
             "http://127.0.0.1:54380/webhooks/retell",
             &env("WEBHOOK_URL"),

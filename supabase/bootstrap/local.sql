@@ -32,6 +32,12 @@ end
 $$;
 
 grant anon, authenticated, service_role to authenticator;
+
+-- Supabase's statement timeouts for the API roles (PostgREST applies a role's
+-- settings when it switches to it): no request reading as anon or a signed-in
+-- user runs longer than this. docs/operations.md lists the production values.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
 grant anon, authenticated, service_role to postgres;
 grant supabase_auth_admin to postgres;
 
@@ -176,6 +182,7 @@ grant all on all tables in schema auth to supabase_auth_admin;
 grant all on all sequences in schema auth to supabase_auth_admin;
 grant execute on all functions in schema auth to anon, authenticated, service_role, supabase_auth_admin, postgres;
 grant select on auth.users to postgres;
+grant select on auth.sessions to postgres;
 grant references on auth.users to postgres;
 
 reset role;

@@ -2,7 +2,7 @@
 -- future: a new table without RLS, a write grant to the API roles, a write policy,
 -- a view that bypasses RLS or an exposed helper fails this file.
 begin;
-select plan(24);
+select plan(27);
 
 /** Row-level security everywhere the API can reach */
 select is_empty(
@@ -63,6 +63,35 @@ select is_empty(
   'Every security definer function pins its search_path'
 );
 
+select is_empty(
+  $$ select p.oid::regprocedure::text || ': ' || coalesce(array_to_string(p.proconfig, ' '), 'no settings')
+       from pg_proc p
+       join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('public', 'private', 'reporting', 'tests')
+        and (p.prosecdef or exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%'))
+        and not exists (
+          select 1
+            from unnest(p.proconfig) c
+           where c like 'search_path=%'
+             and btrim(split_part(c, ',', array_length(string_to_array(c, ','), 1)), ' "') = 'pg_temp'
+             and btrim(split_part(substr(c, length('search_path=') + 1), ',', 1), ' "') = 'pg_catalog') $$,
+  'Every function that sets a search_path, and every security definer function, searches pg_catalog first and pg_temp last (an empty search_path still searches pg_temp first)'
+);
+
+select ok(
+  not exists (
+    select 1
+      from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+     where d.datname = current_database()
+       and a.grantee = 0
+       and a.privilege_type = 'TEMPORARY'),
+  'PUBLIC may not create temporary objects in this database'
+);
+select ok(
+  not has_database_privilege('reporting_reader', current_database(), 'TEMP'),
+  'Reporting logins may not create temporary objects (no pg_temp shadowing)'
+);
+
 /** The private schema */
 select ok(
   not has_schema_privilege('anon', 'private', 'usage'),
@@ -96,9 +125,14 @@ select set_eq(
     'private.can_see_dealership(text)', 'private.team_member_ids()', 'private.visible_profile_ids()',
     -- what its security-invoker views call: the reporting calendar, the CSV cell guard
     'private.calendar(timestamp without time zone,timestamp without time zone,interval)',
-    'private.csv_safe(text)'
+    'private.csv_safe(text)',
+    -- what the helpers call as the caller: the session check's claim parser
+    'private.jwt_session_id()', 'private.session_is_active()',
+    -- what the security-invoker RPCs call to bound their arguments
+    'private.require_between(text,bigint,bigint,bigint)',
+    'private.require_period(timestamp with time zone,timestamp with time zone,interval)'
   ],
-  'authenticated may execute no other private function than the helpers its policies and security-invoker views call (a new one must be revoked from public or listed here)'
+  'authenticated may execute no other private function than the helpers its policies, security-invoker views and RPCs call (a new one must be revoked from public or listed here)'
 );
 
 /** Who may call the public functions */

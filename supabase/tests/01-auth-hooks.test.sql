@@ -32,7 +32,7 @@ insert into public.calls (dealership_id, call_id, first_event_at, last_event_at)
 values ('toyota-braintree', 'pgtap-call-1', now(), now());
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "b0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('b0000000-0000-4000-8000-000000000001');
 
 select is_empty(
   $$ select id from public.dealerships $$,
@@ -128,7 +128,7 @@ select is(
 reset role;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select throws_ok(
   $$ select public.custom_access_token_hook('{"user_id": "a0000000-0000-4000-8000-000000000001", "claims": {}}') $$,
   '42501', null,

@@ -28,7 +28,7 @@ select 'ingest', null, 'pgtap-unresolved', 'pgtap';
 
 /** Nora North (csm of toyota-braintree, honda-quincy) reads her dealerships only */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 select set_eq(
   $$ select id from public.dealerships $$,
@@ -234,7 +234,7 @@ select results_eq(
 
 /** Sam South (csm of ford-weymouth, nissan-plymouth) sees nothing of Nora's */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 
 select set_eq(
   $$ select id from public.dealerships $$,

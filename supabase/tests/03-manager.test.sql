@@ -38,7 +38,7 @@ insert into public.user_dealerships (user_id, dealership_id) values ('c0000000-0
 
 /** Morgan Manager reads the dealerships of the CSMs who report to him */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 
 select set_eq(
   $$ select id from public.dealerships $$,
@@ -183,7 +183,7 @@ insert into public.user_dealerships (user_id, dealership_id)
 values ('a0000000-0000-4000-8000-000000000002', 'kia-hingham');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy', 'ford-weymouth', 'nissan-plymouth', 'kia-hingham'],
@@ -195,7 +195,7 @@ delete from public.user_dealerships
 
 /** Olive Other, the other team's manager, is the mirror image */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "c0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('c0000000-0000-4000-8000-000000000001');
 
 select set_eq(
   $$ select id from public.dealerships $$,

@@ -28,7 +28,7 @@ select 'ingest', null, 'pgtap-unresolved', 'pgtap';
 
 /** Avery Admin reads everything */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 
 select set_eq(
   $$ select id from public.dealerships

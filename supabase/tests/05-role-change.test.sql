@@ -27,7 +27,7 @@ union all
 select 'ingest', null, 'pgtap-unresolved', 'pgtap';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy'],
@@ -39,7 +39,7 @@ reset role;
 update public.profiles set role = 'admin' where user_id = 'a0000000-0000-4000-8000-000000000003';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   (select count(*)::int from public.calls where call_id like 'pgtap-%'), 5,
   'Promoted to admin by the owner, she sees every call on her next statement'
@@ -55,7 +55,7 @@ reset role;
 update public.profiles set role = 'manager' where user_id = 'a0000000-0000-4000-8000-000000000003';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy'],
@@ -66,7 +66,7 @@ reset role;
 update public.profiles set manager_id = 'a0000000-0000-4000-8000-000000000003' where user_id = 'a0000000-0000-4000-8000-000000000004';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy', 'ford-weymouth', 'nissan-plymouth'],
@@ -75,7 +75,7 @@ select set_eq(
 reset role;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy'],
@@ -87,7 +87,7 @@ reset role;
 update public.profiles set role = 'csm' where user_id = 'a0000000-0000-4000-8000-000000000003';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select set_eq(
   $$ select id from public.dealerships $$,
   array['toyota-braintree', 'honda-quincy'],
@@ -100,7 +100,7 @@ delete from public.user_dealerships
  where user_id = 'a0000000-0000-4000-8000-000000000003' and dealership_id = 'honda-quincy';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is_empty(
   $$ select call_id from public.calls where dealership_id = 'honda-quincy' $$,
   'Unassigned from a dealership, the CSM no longer sees its calls on her next statement'
@@ -116,7 +116,9 @@ select isnt_empty(
 );
 
 /** The token's claims grant nothing */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated", "user_role": "admin"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
+select set_config('request.jwt.claims',
+  (current_setting('request.jwt.claims')::jsonb || '{"user_role": "admin"}')::text, true);
 select is_empty(
   $$ select call_id from public.calls where dealership_id <> 'toyota-braintree' $$,
   'A user_role claim of admin in the token does not widen what a CSM sees'
@@ -129,17 +131,19 @@ select throws_ok(
 reset role;
 
 /** A deleted user loses everything */
-delete from auth.users where id = 'a0000000-0000-4000-8000-000000000004';
-
+-- Sam signed in earlier; the owner deletes the account, which ends the session too.
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
+reset role;
+delete from auth.users where id = 'a0000000-0000-4000-8000-000000000004';
+set local role authenticated;
 select is_empty(
   $$ select call_id from public.calls $$,
   'A user deleted by the owner sees nothing with a token that is still valid'
 );
 select throws_ok(
   $$ select public.review_call('ford-weymouth', 'pgtap-ford-weymouth', 'reviewed', 'x') $$,
-  '42501', 'your account has no profile',
+  '42501', 'your session has ended',
   'A user deleted by the owner cannot review with a token that is still valid'
 );
 reset role;

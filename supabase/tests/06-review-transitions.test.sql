@@ -26,7 +26,7 @@ select 'toyota-braintree', 'pgtap-new-' || t, now(), now()
   from unnest(enum_range(null::public.review_status)) t;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 /** From each state to each state (notes given, so only the transition decides) */
 select throws_ok($$ select public.review_call('toyota-braintree', 'pgtap-t-open-open', 'open', 'pgtap note') $$, 'P0001', 'a review cannot move from open to open', 'open -> open is refused: a review cannot stay in the same state');

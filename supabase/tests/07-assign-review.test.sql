@@ -30,7 +30,7 @@ insert into public.calls (dealership_id, call_id, first_event_at, last_event_at)
 values ('honda-quincy', 'pgtap-good-call', now(), now());
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 select is(
   (public.assign_review('toyota-braintree', 'pgtap-toyota-braintree', 'a0000000-0000-4000-8000-000000000003')).assignee_id,
@@ -63,7 +63,7 @@ update public.call_reviews set assignee_id = 'a0000000-0000-4000-8000-0000000000
  where dealership_id = 'honda-quincy' and call_id = 'pgtap-honda-quincy';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select throws_ok(
   $$ select public.assign_review('honda-quincy', 'pgtap-honda-quincy', 'a0000000-0000-4000-8000-000000000003') $$,
   '42501', 'the review is already assigned to someone else',

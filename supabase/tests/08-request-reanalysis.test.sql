@@ -31,7 +31,7 @@ values
   ('honda-quincy', 'pgtap-blank-transcript', now(), now(), '   ');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 create temp table first_job on commit drop as
 select public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree') as id;
@@ -79,7 +79,7 @@ select is(
 update public.analysis_jobs set status = 'running' where id = (select id from first_job);
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
   (select id from first_job),
@@ -89,12 +89,12 @@ reset role;
 
 update public.analysis_jobs set status = 'done', finished_at = now() where id = (select id from first_job);
 -- Nora's request started the call's 10-minute cooldown (migration 20261202000600,
--- tested in 10-reanalysis-limits); it is an hour old here, so the next one passes.
+-- tested in 14-reanalysis-limits); it is an hour old here, so the next one passes.
 update private.reanalysis_requests set requested_at = now() - interval '1 hour'
  where dealership_id = 'toyota-braintree' and call_id = 'pgtap-toyota-braintree';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select isnt(
   public.request_reanalysis('toyota-braintree', 'pgtap-toyota-braintree'),
   (select id from first_job),
@@ -115,7 +115,7 @@ insert into public.analysis_jobs (dealership_id, call_id, reason, status)
 values ('honda-quincy', 'pgtap-honda-quincy', 'ingest', 'queued');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   public.request_reanalysis('honda-quincy', 'pgtap-honda-quincy'),
   (select id from public.analysis_jobs where call_id = 'pgtap-honda-quincy' and status = 'queued'),

@@ -209,7 +209,7 @@ update public.call_reviews r
 
 /** As Morgan Manager, through the API role (PostgREST, Studio's role selector) */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select isnt_empty(e.sql, format('Docs example %s returns rows for a manager through the API role', substr(split_part(e.sql, E'\n', 2), 4)))
   from examples e order by e.n;
 reset role;

@@ -45,12 +45,20 @@ create role replog_admin in role reporting_reader;
 insert into private.reporting_logins (login_name, user_id)
 select 'replog_admin', id from auth.users where email = 'admin@demo.test';
 create role replog_unmapped in role reporting_reader;
+-- pgTAP's set_eq builds temporary tables as the current role; logins have no TEMP
+-- (20261202000100), so grant it to these test logins for this transaction only.
+do $$
+begin
+  execute format('grant temporary on database %I to replog_manager, replog_admin, replog_unmapped',
+                 current_database());
+end
+$$;
 
 /** What Morgan Manager sees through the API, table by table (keys only) */
 create temp table seen (who text, what text, k text);
 grant all on seen to public;
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 insert into seen select 'api', 'dealerships', id from public.dealerships;
 insert into seen select 'api', 'profiles', user_id::text from public.profiles;
 insert into seen select 'api', 'user_dealerships', user_id || '/' || dealership_id from public.user_dealerships;
@@ -115,7 +123,7 @@ select set_eq(
 );
 
 /** Claims set by hand for someone else read nothing */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select is_empty(
   $$ select 1 from public.calls union all select 1 from public.events union all select 1 from reporting.dealership_daily $$,
   'A login that sets request.jwt.claims to the admin''s id reads nothing'
@@ -199,7 +207,7 @@ select throws_ok(
   '42501', 'login replog_unmapped is not mapped to a dashboard user',
   'An unmapped login cannot sign in'
 );
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select is_empty(
   $$ select 1 from public.calls union all select 1 from reporting.backlog $$,
   'An unmapped login reads nothing, even with a real user''s claims'
@@ -208,7 +216,7 @@ reset session authorization;
 
 /** The API roles cannot use the login machinery */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select throws_ok(
   $$ select reporting.sign_in() $$,
   '42501', null,

@@ -147,7 +147,7 @@ update public.call_reviews r
 
 /** Known answers (as the admin, who sees every dealership) */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 
 select results_eq(
   $$ select day, calls, analyzed, good, needs_review, bad, unanalyzed, failed_analyses,
@@ -233,7 +233,7 @@ select results_eq(
 
 /** What each role sees through the views */
 -- Nora North (csm of rep-east)
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select set_eq(
   $$ select distinct dealership_id from reporting.dealership_daily where dealership_id like 'rep-%' $$,
   array['rep-east'],
@@ -263,7 +263,7 @@ select results_eq(
 );
 
 -- Sam South (csm of rep-west)
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 select set_eq(
   $$ select distinct dealership_id from reporting.dealership_daily where dealership_id like 'rep-%' $$,
   array['rep-west'],
@@ -282,7 +282,7 @@ select results_eq(
 );
 
 -- Morgan Manager (manager of both CSMs)
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select set_eq(
   $$ select distinct dealership_id from reporting.dealership_daily where dealership_id like 'rep-%' $$,
   array['rep-east', 'rep-west'],
@@ -311,7 +311,7 @@ select results_eq(
 );
 
 -- Admin
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select set_eq(
   $$ select distinct dealership_id from reporting.dealership_daily where dealership_id like 'rep-%' $$,
   array['rep-east', 'rep-west', 'rep-none'],

@@ -89,7 +89,7 @@ select ok(
 
 /** Nora North (csm of toyota-braintree, honda-quincy) */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 select results_eq(
   $$ select call_id, status::text, age_bucket, severity, assignee_name
@@ -136,7 +136,7 @@ select is(
 );
 
 /** Sam South (csm of ford-weymouth, nissan-plymouth) */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 select results_eq(
   $$ select call_id from public.review_queue where call_id like 't30-%' $$,
   $$ values ('t30-s1') $$,
@@ -162,7 +162,7 @@ select results_eq(
 );
 
 /** Morgan Manager (Nora and Sam report to him) */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select results_eq(
   $$ select full_name, role::text, reviews_done, resolved, escalations, median_hours_to_resolution,
             backlog_under_24h, backlog_1_to_3d, backlog_over_3d, backlog
@@ -237,7 +237,7 @@ select results_eq(
 );
 
 /** Avery Admin: everything, read-only */
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select is(
   (select count(*) from public.review_queue where call_id like 't30-%'),
   5::bigint,

@@ -81,7 +81,7 @@ select is(
 
 /** Nora North (csm of toyota-braintree, honda-quincy) */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 
 select set_eq(
   $$ select call_id from public.calls_export where call_id like 't31-%' $$,
@@ -116,7 +116,7 @@ reset role;
 
 /** Sam South (csm of ford-weymouth, nissan-plymouth) */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 select set_eq(
   $$ select call_id from public.calls_export where call_id like 't31-%' $$,
   array['t31-s'],

@@ -79,7 +79,7 @@ select is(
 
 /** calls_export, as a CSM reads it */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select results_eq(
   $$ select e.call_id, e.reasons_text, e.flags_text, e.analysis_model
        from public.calls_export e
@@ -130,7 +130,7 @@ select ok(
 );
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select results_eq(
   $$ select e.call_id, e.notes
        from public.review_queue_export e

@@ -248,22 +248,48 @@ pub async fn requeue_job(
     Ok(done.rows_affected() == 1)
 }
 
-/// On shutdown: hands every job this worker still holds back to the queue at
-/// once, without counting the interrupted attempt against the job.
+/// A claimed job as one worker process holds it: the job and the attempt number
+/// its claim gave it. Another claim of the same job (after the lease expired)
+/// has a higher attempt, so a stale holder can never touch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: i64,
+    pub attempt: i32,
+}
+
+/// On shutdown: hands the given leases, the jobs this process still holds, back
+/// to the queue at once, without counting the interrupted attempt against the
+/// job. Matching the attempt as well as `locked_by` means a process never
+/// requeues the in-flight jobs of another process that shares its `WORKER_ID`.
 #[tracing::instrument(skip_all)]
-pub async fn release_leases(pool: &PgPool, worker_id: &str) -> Result<u64, sqlx::Error> {
+pub async fn release_leases(
+    pool: &PgPool,
+    worker_id: &str,
+    leases: &[Lease],
+) -> Result<u64, sqlx::Error> {
+    if leases.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = leases.iter().map(|l| l.job_id).collect();
+    let attempts: Vec<i32> = leases.iter().map(|l| l.attempt).collect();
     let done = sqlx::query!(
         r#"
-        update public.analysis_jobs
+        update public.analysis_jobs j
            set status = 'queued',
                locked_by = null,
                locked_until = null,
-               attempts = greatest(attempts - 1, 0),
+               attempts = greatest(j.attempts - 1, 0),
                last_error = 'released: worker shut down before finishing',
                updated_at = now()
-         where locked_by = $1 and status = 'running'
+          from unnest($2::bigint[], $3::int[]) as held (id, attempt)
+         where j.id = held.id
+           and j.attempts = held.attempt
+           and j.locked_by = $1
+           and j.status = 'running'
         "#,
         worker_id,
+        &ids,
+        &attempts,
     )
     .execute(pool)
     .await?;

@@ -2,6 +2,7 @@
 //! free, analyze concurrently, and on shutdown drain within the grace period
 //! and hand back whatever did not finish.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +69,10 @@ pub async fn run(
     let jobs = Arc::new(cfg.jobs.clone());
     let permits = Arc::new(Semaphore::new(cfg.concurrency));
     let mut tasks: JoinSet<()> = JoinSet::new();
+    // The leases this process holds, by the task working on each: what shutdown
+    // hands back, so a process never releases another's jobs that share its
+    // WORKER_ID.
+    let mut held: HashMap<tokio::task::Id, db::Lease> = HashMap::new();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     state.set_running(true);
@@ -86,8 +91,12 @@ pub async fn run(
             };
             match db::claim_job(&pool, &jobs.worker_id, jobs.lease).await {
                 Ok(Some(job)) => {
+                    let lease = db::Lease {
+                        job_id: job.id,
+                        attempt: job.attempts,
+                    };
                     let (pool, analyzer, jobs) = (pool.clone(), analyzer.clone(), jobs.clone());
-                    tasks.spawn(async move {
+                    let task = tasks.spawn(async move {
                         let _slot = permit;
                         let (id, call_id) = (job.id, job.call_id.clone());
                         if let Err(e) = process_job(&pool, &analyzer, &jobs, job).await {
@@ -96,6 +105,7 @@ pub async fn run(
                                 "job processing hit an error; the job will be retried after its lease expires");
                         }
                     });
+                    held.insert(task.id(), lease);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -108,11 +118,7 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
             _ = wake.notified() => {}
             _ = poll.tick() => {}
-            Some(joined) = tasks.join_next() => {
-                if let Err(e) = joined {
-                    tracing::error!(error = %e, "a job task panicked");
-                }
-            }
+            Some(joined) = tasks.join_next_with_id() => finished(&mut held, joined),
         }
     }
 
@@ -123,7 +129,9 @@ pub async fn run(
         "shutting down: no new claims; waiting for in-flight jobs"
     );
     let drained = tokio::time::timeout(cfg.shutdown_grace, async {
-        while tasks.join_next().await.is_some() {}
+        while let Some(joined) = tasks.join_next_with_id().await {
+            finished(&mut held, joined);
+        }
     })
     .await
     .is_ok();
@@ -133,13 +141,16 @@ pub async fn run(
             "grace period over; abandoning unfinished jobs"
         );
         tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
+        while let Some(joined) = tasks.join_next_with_id().await {
+            finished(&mut held, joined);
+        }
     }
     stop_listening.cancel();
     let _ = listener_task.await;
     // Jobs still ours were interrupted: give them back now instead of making
     // other workers wait for the lease to expire.
-    match db::release_leases(&pool, &jobs.worker_id).await {
+    let interrupted: Vec<db::Lease> = held.into_values().collect();
+    match db::release_leases(&pool, &jobs.worker_id, &interrupted).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(released = n, "handed unfinished jobs back to the queue"),
         Err(e) => {
@@ -148,6 +159,22 @@ pub async fn run(
     }
     tracing::info!("job loop stopped");
     Ok(())
+}
+
+/// Forgets the lease of a job task that finished (its job is settled either way).
+/// A cancelled task's lease stays held, for shutdown to hand back; a panicked one's
+/// too, so the job is not left waiting for its lease to expire.
+fn finished(
+    held: &mut HashMap<tokio::task::Id, db::Lease>,
+    joined: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) {
+    match joined {
+        Ok((id, ())) => {
+            held.remove(&id);
+        }
+        Err(e) if e.is_panic() => tracing::error!(error = %e, "a job task panicked"),
+        Err(_) => {}
+    }
 }
 
 async fn forward_notifications(

@@ -38,18 +38,31 @@ pub fn service_role_key() -> String {
     )
 }
 
-/// A random 32-byte hex secret.
+/// The api's shortest accepted webhook secret, in bytes (`MIN_SECRET_LEN` in
+/// api/src/settings.rs).
+const API_MIN_SECRET_LEN: usize = 32;
+
+/// A random 32-byte hex secret (70 characters with its prefix).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     format!("whsec_{}", hex::encode(bytes))
 }
 
-/// Reads the secret stored at `path`, creating it on first use.
+/// Whether the api accepts `secret` as one unscoped `WEBHOOK_SECRETS` entry: long
+/// enough, and without the `,` and `:` that separate entries and scopes.
+fn api_accepts(secret: &str) -> bool {
+    secret.len() >= API_MIN_SECRET_LEN
+        && !secret.contains([',', ':'])
+        && !secret.chars().any(char::is_whitespace)
+}
+
+/// Reads the secret stored at `path`, creating it on first use (or replacing
+/// one the api would refuse, e.g. a short one written by hand).
 pub fn persistent_secret(path: &Path) -> Result<String> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let existing = existing.trim().to_string();
-        if !existing.is_empty() {
+        if api_accepts(&existing) {
             return Ok(existing);
         }
     }
@@ -63,6 +76,26 @@ pub fn persistent_secret(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_webhook_secret_is_one_the_api_accepts() {
+        let secret = random_secret();
+        assert!(api_accepts(&secret), "{secret}");
+        assert_eq!(secret.len(), 70);
+        assert_ne!(secret, random_secret());
+    }
+
+    #[test]
+    fn a_stored_secret_the_api_would_refuse_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("xtask-keys-{}", std::process::id()));
+        let path = dir.join("webhook_secret");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, "whsec_too_short\n").unwrap();
+        let replaced = persistent_secret(&path).unwrap();
+        assert!(api_accepts(&replaced), "{replaced}");
+        assert_eq!(persistent_secret(&path).unwrap(), replaced, "then kept");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn local_keys_match_the_ones_supabase_publishes() {

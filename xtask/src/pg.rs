@@ -192,6 +192,23 @@ impl Cluster {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
+    /// `create database <db> template <template>`, keeping the template's
+    /// database-level privileges: Postgres does not copy them, and the migrations
+    /// revoke TEMP from PUBLIC (20261202000100), which the clone must keep too.
+    pub fn clone_database(&self, db: &str, template: &str) -> Result<()> {
+        self.exec(
+            "postgres",
+            &format!("create database \"{db}\" template \"{template}\""),
+        )?;
+        self.exec(
+            "postgres",
+            &format!(
+                "update pg_database set datacl = (select datacl from pg_database where datname = '{template}') \
+                 where datname = '{db}'"
+            ),
+        )
+    }
+
     pub fn database_exists(&self, db: &str) -> Result<bool> {
         Ok(self.query_value(
             "postgres",

@@ -126,7 +126,9 @@ pub fn run(stages: Stages) -> Result<()> {
         return Ok(());
     }
     let filter = test_filter();
-    stack::build_services()?;
+    if stages.unit || stages.e2e {
+        stack::build_services()?;
+    }
     let built_site = if stages.e2e {
         Some(dashboard::build()?)
     } else {
@@ -176,7 +178,7 @@ pub fn run(stages: Stages) -> Result<()> {
 
     if stages.pgtap {
         println!("xtask test: pgTAP (pg_prove supabase/tests)");
-        cluster.exec("postgres", "create database pgtap template app_template")?;
+        cluster.clone_database("pgtap", "app_template")?;
         let files = pgtap_files(&root.join("supabase/tests"), filter.as_deref())?;
         let output = pg::pg_prove(&cluster, "pgtap", &files)?;
         print!("{output}");
@@ -189,7 +191,7 @@ pub fn run(stages: Stages) -> Result<()> {
 
     if let Some(built_site) = &built_site {
         println!("xtask test: end-to-end and browser tests against a running stack");
-        cluster.exec("postgres", "create database app template app_template")?;
+        cluster.clone_database("app", "app_template")?;
         stack::install_site(&stack, built_site)?;
         stack::start_services(&mut sup, &stack)?;
         let mut cmd = Command::new("cargo");

@@ -118,16 +118,24 @@ fn build() -> Value {
                         },
                         "400": error_response("The body is not UTF-8 JSON object.", &["body_unreadable", "invalid_utf8", "invalid_json", "not_an_object"], "invalid_json", "The body is not valid JSON (expected value at line 1 column 1). Send one JSON object."),
                         "401": error_response("Missing, malformed, stale, future or wrong signature (or bearer token).", &unauthorized, "stale_signature", "The signature timestamp is 412s old; signatures are valid for 300s. Sign each delivery (and each retry) with the current time, and check the sender's clock."),
+                        "403": error_response("The secret that authenticated the request may write only to some dealerships (WEBHOOK_SECRETS secret:dealer-a|dealer-b), and this event is for another one or for none. Nothing was stored.", &["dealership_out_of_scope"], "dealership_out_of_scope", "The secret this request was authenticated with may write only to honda-quincy, toyota-braintree; this event is for \"ford-weymouth\". Nothing was stored. Send it with a secret allowed to write that dealership."),
                         "413": error_response("The body is larger than WEBHOOK_MAX_BODY_BYTES (default 1 MiB).", &["payload_too_large"], "payload_too_large", "The body is larger than 1048576 bytes (WEBHOOK_MAX_BODY_BYTES). Send a smaller event, e.g. without word-level timings."),
                         "415": error_response("Content-Type is not application/json (charset, if any, utf-8).", &["unsupported_media_type"], "unsupported_media_type", "Send the body as JSON with Content-Type: application/json (charset, if given, must be utf-8); got Content-Type: text/plain."),
                         "422": {
-                            "description": "A contract violation; `field` names the JSON path.",
+                            "description": "A contract violation, or a time before 2020 or more than 24 hours after receipt (timestamp_out_of_range); `field` names the JSON path.",
                             "content": { "application/json": {
                                 "schema": { "$ref": "#/components/schemas/ContractViolation" },
-                                "example": {
-                                    "error": "contract_violation",
-                                    "field": "timestamp",
-                                    "message": "timestamp: expected an RFC 3339 date-time with an offset, e.g. 2025-12-17T14:32:00Z or 2025-12-17T09:32:00-05:00, got the string \"yesterday\". See docs/webhook.md for both accepted payload shapes."
+                                "examples": {
+                                    "contract_violation": { "value": {
+                                        "error": "contract_violation",
+                                        "field": "timestamp",
+                                        "message": "timestamp: expected an RFC 3339 date-time with an offset, e.g. 2025-12-17T14:32:00Z or 2025-12-17T09:32:00-05:00, got the string \"yesterday\". See docs/webhook.md for both accepted payload shapes."
+                                    } },
+                                    "timestamp_out_of_range": { "value": {
+                                        "error": "timestamp_out_of_range",
+                                        "field": "call.end_timestamp",
+                                        "message": "call.end_timestamp: 9999-12-31T23:59:59Z is outside the accepted range 2020-01-01T00:00:00Z to 2026-01-03T03:04:05Z: an event must be dated from 2020 to at most 24 hours after it is received. Send the time the event happened (Retell's times in milliseconds) and check the sender's clock. Nothing was stored."
+                                    } }
                                 }
                             } }
                         },
@@ -184,9 +192,9 @@ fn build() -> Value {
                     "properties": {
                         "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "description": "Idempotency key chosen by the sender." },
                         "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "default": DEFAULT_NORMALIZED_EVENT_TYPE },
-                        "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically." },
+                        "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically (marked not set up). A secret scoped to some dealerships may name only those (else 403)." },
                         "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS },
-                        "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset." },
+                        "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset; from 2020-01-01T00:00:00Z to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
                         "transcript": { "type": "string", "nullable": true },
                         "customer": { "type": "object", "nullable": true, "properties": {
                             "phone": { "type": "string", "nullable": true },
@@ -220,15 +228,15 @@ fn build() -> Value {
                         "direction": { "type": "string", "nullable": true, "description": "inbound: the customer is from_number; outbound: the customer is to_number." },
                         "from_number": { "type": "string", "nullable": true },
                         "to_number": { "type": "string", "nullable": true },
-                        "start_timestamp": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 253402300799999_i64, "nullable": true },
-                        "end_timestamp": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 253402300799999_i64, "nullable": true },
+                        "start_timestamp": { "type": "integer", "format": "int64", "minimum": 1577836800000_i64, "maximum": 253402300799999_i64, "nullable": true, "description": "Unix ms; from 2020 to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
+                        "end_timestamp": { "type": "integer", "format": "int64", "minimum": 1577836800000_i64, "maximum": 253402300799999_i64, "nullable": true, "description": "Unix ms; from 2020 to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
                         "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 2147483647000_i64, "nullable": true },
                         "transcript": { "type": "string", "nullable": true },
                         "transcript_object": { "type": "array", "nullable": true, "items": { "type": "object", "properties": {
                             "role": { "type": "string" }, "content": { "type": "string" } }, "additionalProperties": true } },
                         "disconnection_reason": { "type": "string", "nullable": true },
                         "metadata": { "type": "object", "nullable": true, "properties": {
-                            "dealership_id": { "type": "string", "nullable": true },
+                            "dealership_id": { "type": "string", "nullable": true, "description": "Used only when AGENT_DEALERSHIPS does not map agent_id; one that disagrees with the mapping leaves the event unresolved (dealership_conflict)." },
                             "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true }
                         }, "additionalProperties": true },
                         "call_analysis": { "type": "object", "nullable": true, "additionalProperties": true }
@@ -256,7 +264,7 @@ fn build() -> Value {
                     "type": "object",
                     "required": ["error", "message", "field"],
                     "properties": {
-                        "error": { "type": "string", "enum": ["contract_violation"] },
+                        "error": { "type": "string", "enum": ["contract_violation", "timestamp_out_of_range"] },
                         "message": { "type": "string" },
                         "field": { "type": "string", "description": "JSON path of the offending field, e.g. customer.phone." }
                     }

@@ -1,5 +1,6 @@
 //! `POST /webhooks/retell`: check the content type and size, authenticate the raw
-//! bytes, parse, normalize, store durably, answer.
+//! bytes, parse, normalize (event times included), check the secret's dealership
+//! scope, store durably, answer.
 //!
 //! The order matters: nothing is parsed before the signature is verified over the
 //! exact bytes received, and nothing is answered 2xx before the transaction commits.
@@ -20,7 +21,8 @@ use tracing::Instrument;
 use super::AppState;
 use crate::error::ApiError;
 use crate::metrics::Outcome;
-use crate::normalize::{normalize, Dealership};
+use crate::normalize::{normalize, Event};
+use crate::settings::SecretScope;
 use crate::signature::authenticate;
 use crate::store::{store_event, Stored};
 
@@ -109,7 +111,7 @@ async fn handle(
         }
     })?;
 
-    let method = authenticate(
+    let sender = authenticate(
         headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
         headers
             .get(header::AUTHORIZATION)
@@ -137,6 +139,8 @@ async fn handle(
     if let Some(d) = event.dealership.id() {
         span.record("dealership_id", d);
     }
+    check_scope(sender.scope, &event)?;
+    let method = sender.method;
 
     let stored = store_event(&state.db, &event, &body, received_at)
         .await
@@ -164,12 +168,10 @@ async fn handle(
             );
         }
     }
-    let warning = match &event.dealership {
-        Dealership::Unresolved { reason } if matches!(stored, Stored::Accepted { .. }) => {
-            Some(format!(
-                "dealership_unresolved: {reason}; the event is stored and listed in processing_errors"
-            ))
-        }
+    let warning = match event.dealership.problem() {
+        Some((code, reason)) if matches!(stored, Stored::Accepted { .. }) => Some(format!(
+            "{code}: {reason}; the event is stored and listed in processing_errors"
+        )),
         _ => None,
     };
     Ok(Answer {
@@ -177,6 +179,20 @@ async fn handle(
         stored,
         warning,
     })
+}
+
+/// A scoped secret may write only events that resolve to one of its dealerships;
+/// anything else is refused before storage, so it leaves no row at all.
+fn check_scope(scope: &SecretScope, event: &Event) -> Result<(), ApiError> {
+    let dealership = event.dealership.id();
+    match scope {
+        SecretScope::Only(allowed) if !scope.allows(dealership) => Err(ApiError::OutOfScope {
+            dealership: dealership.map(str::to_owned),
+            unresolved: event.dealership.problem().map(|(_, reason)| reason),
+            allowed: allowed.iter().cloned().collect(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {

@@ -16,10 +16,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-/// The signing secret every test app accepts.
-pub const SECRET: &str = "whsec_test_0123456789abcdef0123";
+/// The signing secret every test app accepts (unscoped, like Retell's key; at
+/// least 32 bytes, as the service requires).
+pub const SECRET: &str = "whsec_test_0123456789abcdef0123456789";
 /// A second, older secret, still accepted (rotation).
-pub const OLD_SECRET: &str = "whsec_old_test_0123456789abcdef";
+pub const OLD_SECRET: &str = "whsec_old_test_0123456789abcdef0123456789";
 
 pub const STARTED: &str = include_str!("../fixtures/retell-call-started.json");
 pub const ENDED: &str = include_str!("../fixtures/retell-call-ended.json");
@@ -69,6 +70,8 @@ pub struct Options {
     pub acquire_timeout_ms: Option<u64>,
     /// Route the app's database traffic through a cuttable TCP proxy.
     pub through_proxy: bool,
+    /// `WEBHOOK_SECRETS` instead of `SECRET,OLD_SECRET`.
+    pub webhook_secrets: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -94,7 +97,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("API_BIND".to_owned(), "127.0.0.1:0".to_owned()),
         (
             "WEBHOOK_SECRETS".to_owned(),
-            format!("{SECRET},{OLD_SECRET}"),
+            options
+                .webhook_secrets
+                .clone()
+                .unwrap_or_else(|| format!("{SECRET},{OLD_SECRET}")),
         ),
         (
             "WEBHOOK_ALLOW_BEARER".to_owned(),
@@ -169,12 +175,21 @@ impl TestApp {
 
     /// POSTs `body` as JSON, signed with [`SECRET`] at the current time.
     pub async fn post_signed(&self, body: impl AsRef<[u8]>) -> reqwest::Response {
+        self.post_signed_with(body, SECRET).await
+    }
+
+    /// POSTs `body` as JSON, signed with `secret` at the current time.
+    pub async fn post_signed_with(
+        &self,
+        body: impl AsRef<[u8]>,
+        secret: &str,
+    ) -> reqwest::Response {
         let body = body.as_ref();
         self.post_webhook_raw(
             body.to_vec(),
             &[
                 ("content-type", "application/json".into()),
-                ("x-retell-signature", sign(body, now_ms(), SECRET)),
+                ("x-retell-signature", sign(body, now_ms(), secret)),
             ],
         )
         .await
@@ -202,6 +217,24 @@ impl TestApp {
             .fetch_one(&self.db)
             .await
             .expect("count events")
+    }
+
+    /// Rows in `calls`, `events` and `processing_errors` together with the
+    /// dealerships' ids: what a refused request must leave unchanged.
+    pub async fn stored_rows(&self) -> (i64, i64, i64, Vec<String>) {
+        let counts = sqlx::query!(
+            r#"select (select count(*) from public.events) as "events!",
+                      (select count(*) from public.calls) as "calls!",
+                      (select count(*) from public.processing_errors) as "errors!""#
+        )
+        .fetch_one(&self.db)
+        .await
+        .expect("count rows");
+        let dealerships = sqlx::query_scalar!("select id from public.dealerships order by id")
+            .fetch_all(&self.db)
+            .await
+            .expect("list dealerships");
+        (counts.events, counts.calls, counts.errors, dealerships)
     }
 
     pub async fn jobs_for(&self, call_id: &str) -> Vec<JobRow> {

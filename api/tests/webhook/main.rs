@@ -10,3 +10,4 @@ mod ingest;
 mod operations;
 mod ordering;
 mod rejections;
+mod trust;

@@ -69,7 +69,9 @@ async fn the_openapi_document_describes_every_webhook_response() {
     let responses = doc["paths"]["/webhooks/retell"]["post"]["responses"]
         .as_object()
         .expect("webhook responses");
-    for code in ["200", "400", "401", "413", "415", "422", "500", "503"] {
+    for code in [
+        "200", "400", "401", "403", "413", "415", "422", "500", "503",
+    ] {
         assert!(
             responses.contains_key(code),
             "response {code} is not documented"
@@ -183,4 +185,32 @@ fn a_bad_configuration_fails_at_start_naming_the_variable() {
     ]);
     assert!(stderr.contains("WEBHOOK_MAX_BODY_BYTES"), "{stderr}");
     assert!(!stderr.contains(SECRET), "a secret leaked into: {stderr}");
+}
+
+#[test]
+fn the_example_placeholder_or_a_short_secret_stops_the_service_at_start() {
+    let run = |secrets: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+            .env_clear()
+            .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/postgres")
+            .env("WEBHOOK_SECRETS", secrets)
+            .output()
+            .expect("run the api binary");
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let placeholder = run("replace-me-with-a-long-random-secret");
+    assert!(
+        placeholder.contains("WEBHOOK_SECRETS") && placeholder.contains("placeholder"),
+        "{placeholder}"
+    );
+    // 31 bytes: long enough before, too short now.
+    let short = "whsec_0123456789abcdef012345678";
+    assert_eq!(short.len(), 31);
+    let stderr = run(short);
+    assert!(
+        stderr.contains("WEBHOOK_SECRETS") && stderr.contains("32 bytes"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(short), "a secret leaked into: {stderr}");
 }

@@ -23,6 +23,29 @@ pub struct Dealership {
     pub id: String,
     pub name: String,
     pub timezone: String,
+    /// False for a dealership the webhook registered from an unknown slug that no
+    /// admin has finished yet (`dealerships.set_up`).
+    pub set_up: bool,
+}
+
+/// The marker shown beside a dealership that is not set up.
+pub const NOT_SET_UP: &str = "not set up";
+
+impl Dealership {
+    /// The name as lists show it: "(not set up)" follows a dealership that still
+    /// needs an admin, so nobody mistakes its slug-for-a-name for a real one.
+    pub fn label(&self) -> String {
+        if self.set_up {
+            self.name.clone()
+        } else {
+            format!("{} ({NOT_SET_UP})", self.name)
+        }
+    }
+}
+
+/// Whether `id` is in `dealerships` and not set up.
+pub fn is_not_set_up(dealerships: &[Dealership], id: &str) -> bool {
+    dealerships.iter().any(|d| d.id == id && !d.set_up)
 }
 
 /// One row of the call list.
@@ -122,7 +145,7 @@ impl Api {
         self.get(
             "dealerships",
             &[
-                pair("select", "id,name,timezone"),
+                pair("select", "id,name,timezone,set_up"),
                 pair("order", "name.asc"),
             ],
         )
@@ -542,5 +565,40 @@ impl Api {
     ) -> Result<Vec<ActivityRow>, ApiError> {
         self.get("review_history", &state.activity_query(now_ms))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dealership(id: &str, name: &str, set_up: bool) -> Dealership {
+        Dealership {
+            id: id.into(),
+            name: name.into(),
+            timezone: "America/New_York".into(),
+            set_up,
+        }
+    }
+
+    #[test]
+    fn a_dealership_that_is_not_set_up_is_labelled_so() {
+        let registered = dealership("subaru-hanover", "subaru-hanover", false);
+        assert_eq!(registered.label(), "subaru-hanover (not set up)");
+        let ready = dealership("honda-quincy", "Honda of Quincy", true);
+        assert_eq!(ready.label(), "Honda of Quincy");
+        let list = [registered, ready];
+        assert!(is_not_set_up(&list, "subaru-hanover"));
+        assert!(!is_not_set_up(&list, "honda-quincy"));
+        assert!(!is_not_set_up(&list, "unknown"));
+    }
+
+    #[test]
+    fn the_dealership_list_reads_the_set_up_column() {
+        let rows: Vec<Dealership> = serde_json::from_str(
+            r#"[{"id":"subaru-hanover","name":"subaru-hanover","timezone":"UTC","set_up":false}]"#,
+        )
+        .unwrap();
+        assert!(!rows[0].set_up);
     }
 }

@@ -215,7 +215,7 @@ pub fn Shell() -> Element {
                         option { value: "{selected}", selected: true, disabled: true, "Not available" }
                     }
                     for d in dealerships.read().iter() {
-                        option { key: "{d.id}", value: "{d.id}", selected: selected == d.id, "{d.name}" }
+                        option { key: "{d.id}", value: "{d.id}", selected: selected == d.id, "data-set-up": "{d.set_up}", "{d.label()}" }
                     }
                 }
             }

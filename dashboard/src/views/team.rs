@@ -6,7 +6,7 @@
 
 use dioxus::prelude::*;
 
-use crate::api::data::{CsmStats, DealershipStats};
+use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, NOT_SET_UP};
 use crate::api::{use_api, ApiError};
 use crate::components::{Empty, ErrorNote, FlowChart, Loading, ReviewList};
 use crate::format::{humanize, percent};
@@ -279,6 +279,8 @@ fn CsmTable(rows: Vec<CsmStats>, state: TeamState) -> Element {
 
 #[component]
 fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
+    // A hook: before the early return, so every render calls it.
+    let dealerships = use_dealerships();
     if rows.is_empty() {
         return rsx! { Empty { message: "No dealership matches these filters." } };
     }
@@ -302,7 +304,11 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
                 tbody {
                     for row in rows.iter() {
                         tr { class: "dealer-row", key: "{row.dealership_id}", "data-dealership": "{row.dealership_id}",
-                            td { "{row.name}" }
+                            td { "{row.name}"
+                                if is_not_set_up(&dealerships.read(), &row.dealership_id) {
+                                    span { class: "not-set-up", title: "Registered by the webhook from an unknown dealership id; an admin still has to name and assign it.", "{NOT_SET_UP}" }
+                                }
+                            }
                             td { class: "muted assigned",
                                 if row.assigned_names.is_empty() { em { "Nobody assigned" } } else { {row.assigned_names.join(", ")} }
                             }

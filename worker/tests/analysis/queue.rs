@@ -405,6 +405,70 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
 }
 
 #[tokio::test]
+async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_running() {
+    let db = TestDb::create().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&server)
+        .await;
+    // Another process configured with the same WORKER_ID holds this job.
+    seed_call(&db.pool, DEALER, "call_theirs", Some(BAD_CALL)).await;
+    let theirs = enqueue(&db.pool, DEALER, "call_theirs", "ingest").await;
+    let other = db::claim_job(&db.pool, "shared-id", Duration::from_secs(600))
+        .await
+        .unwrap()
+        .expect("the other process claims its job");
+    assert_eq!(other.id, theirs);
+    // This process takes one of its own and is stopped mid-job.
+    seed_call(&db.pool, DEALER, "call_mine", Some(BAD_CALL)).await;
+    let mine = enqueue(&db.pool, DEALER, "call_mine", "ingest").await;
+    let w = start_worker(
+        &db,
+        openai_analyzer(&server.uri(), Duration::from_secs(120), 20_000),
+        "shared-id",
+        2,
+        Duration::from_millis(100),
+        Duration::from_millis(300),
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(10),
+        "this process's LLM request to be in flight",
+        || async { !server.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+
+    w.stop().await;
+
+    assert_eq!(
+        job_status(&db.pool, mine).await,
+        "queued",
+        "its own job goes back"
+    );
+    assert_eq!(
+        job_status(&db.pool, theirs).await,
+        "running",
+        "the other process's job is left alone"
+    );
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert!(
+        db::finish_job(&mut conn, theirs, "shared-id", other.attempts, false, None)
+            .await
+            .unwrap(),
+        "the other process still owns its job and can finish it"
+    );
+    drop(conn);
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
     let db = TestDb::create().await;
     let server = MockServer::start().await;

@@ -3,7 +3,7 @@
 //! Two sessions of the same CSM ask at the same time with one request left: the
 //! second waits for the first's lock, then sees its request and is refused, instead
 //! of both passing a count that neither has committed yet. (The limits themselves
-//! are tested in supabase/tests/10-reanalysis-limits.test.sql.)
+//! are tested in supabase/tests/14-reanalysis-limits.test.sql.)
 
 use std::time::Duration;
 
@@ -17,11 +17,21 @@ const NORA: &str = "a0000000-0000-4000-8000-000000000003";
 /// and stays open.
 async fn ask_as_nora(conn: &mut PgConnection, call_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query("begin").execute(&mut *conn).await?;
+    // A live session, as a signed-in token names one (RLS refuses tokens without).
+    let session: uuid::Uuid = sqlx::query_scalar(
+        "insert into auth.sessions (id, user_id, created_at, updated_at, aal)
+         values (gen_random_uuid(), $1::uuid, now(), now(), 'aal1') returning id",
+    )
+    .bind(NORA)
+    .fetch_one(&mut *conn)
+    .await?;
     sqlx::query("set local role authenticated")
         .execute(&mut *conn)
         .await?;
     sqlx::query("select set_config('request.jwt.claims', $1, true)")
-        .bind(format!(r#"{{"sub": "{NORA}", "role": "authenticated"}}"#))
+        .bind(format!(
+            r#"{{"sub": "{NORA}", "role": "authenticated", "session_id": "{session}"}}"#
+        ))
         .execute(&mut *conn)
         .await?;
     sqlx::query_scalar("select public.request_reanalysis('honda-quincy', $1)")

@@ -59,7 +59,7 @@ select throws_ok(
 );
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select results_eq(
   $$ select reanalysis_cooldown_minutes, reanalysis_daily_limit from public.app_settings $$,
   $$ values (10, 50) $$,
@@ -83,7 +83,7 @@ select throws_ok(
 reset role;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000001');
 select throws_ok(
   $$ update public.app_settings set reanalysis_daily_limit = 1000 $$,
   '42501', null,
@@ -101,7 +101,7 @@ reset role;
 
 /** The cooldown per call */
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 create temp table first_job on commit drop as
 select public.request_reanalysis('toyota-braintree', 'rl-a') as id;
 reset role;
@@ -117,7 +117,7 @@ select ok(
 update public.analysis_jobs set status = 'done', finished_at = now() where id = (select id from first_job);
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select throws_ok(
   $$ select public.request_reanalysis('toyota-braintree', 'rl-a') $$,
   'PT429', 'call rl-a was re-analyzed less than 10 minutes ago',
@@ -134,7 +134,7 @@ select results_eq(
 );
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select throws_ok(
   $$ select public.request_reanalysis('toyota-braintree', 'rl-a') $$,
   'PT429', 'call rl-a was re-analyzed less than 10 minutes ago',
@@ -152,7 +152,7 @@ select is(
 update private.reanalysis_requests set requested_at = now() - interval '11 minutes' where call_id = 'rl-a';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select isnt(
   public.request_reanalysis('toyota-braintree', 'rl-a'),
   (select id from first_job),
@@ -170,7 +170,7 @@ reset role;
 update public.analysis_jobs set status = 'running' where call_id = 'rl-a' and status = 'queued';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select is(
   public.request_reanalysis('toyota-braintree', 'rl-a'),
   (select id from public.analysis_jobs where call_id = 'rl-a' and status = 'running'),
@@ -188,7 +188,7 @@ select is(
 update public.app_settings set reanalysis_daily_limit = 3;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select lives_ok(
   $$ select public.request_reanalysis('toyota-braintree', 'rl-b') $$,
   'Her third request in 24 hours is within the new limit of 3'
@@ -214,7 +214,7 @@ values ('honda-quincy', 'rl-ingest', 'ingest', 'queued');
 update public.analysis_jobs set status = 'running' where call_id = 'rl-b';
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select throws_ok(
   $$ select public.request_reanalysis('honda-quincy', 'rl-ingest') $$,
   'PT429', 'you have reached your limit of 3 re-analyses in 24 hours',
@@ -234,7 +234,7 @@ select is(
 );
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select lives_ok(
   $$ select public.request_reanalysis('honda-quincy', 'rl-ingest') $$,
   'The cap is per user: her manager can still ask, here turning the queued ingest job into a re-analysis'
@@ -256,7 +256,7 @@ update private.reanalysis_requests set requested_at = now() - interval '25 hours
                         where user_id = 'a0000000-0000-4000-8000-000000000003');
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');
 select lives_ok(
   $$ select public.request_reanalysis('honda-quincy', 'rl-c') $$,
   'A request older than 24 hours no longer counts: the cap is a rolling window'
@@ -271,7 +271,7 @@ reset role;
 update public.app_settings set reanalysis_daily_limit = 0;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000002');
 select throws_ok(
   $$ select public.request_reanalysis('honda-quincy', 'rl-d') $$,
   'PT429', 're-analysis on request is turned off',
@@ -283,7 +283,7 @@ reset role;
 delete from public.app_settings;
 
 set local role authenticated;
-set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('a0000000-0000-4000-8000-000000000004');
 select is(
   (select count(public.request_reanalysis('ford-weymouth', 'rl-s-' || i)) from generate_series(1, 50) i)::int,
   50,
