@@ -56,6 +56,18 @@ impl Tenant {
     }
 }
 
+/// Relations that hold no tenant's data: settings every signed-in user may read and
+/// nobody writes through the API. The tenant tests skip them;
+/// `shared_settings_are_readable_by_a_csm_and_no_write_through_the_api_changes_them`
+/// attacks them instead. A new entry needs a probe there.
+const SHARED: &[(&str, &str)] = &[("public", "app_settings")];
+
+fn is_shared(relation: &Relation) -> bool {
+    SHARED
+        .iter()
+        .any(|(schema, name)| relation.schema == *schema && relation.name == *name)
+}
+
 /// The tenant rule of a relation. Generic: its `dealership_id` column. Two tables are
 /// keyed otherwise. Anything else has no rule yet: fail, so that whoever adds it
 /// decides how the suite attacks it.
@@ -182,7 +194,7 @@ async fn a_csm_reads_no_row_of_another_dealership_from_any_exposed_table_or_view
             "-".into(),
         ]);
     }
-    for relation in relations {
+    for relation in relations.into_iter().filter(|r| !is_shared(r)) {
         let name = relation.qualified();
         let t = tenant(relation, &seed);
         let service = get(relation, &t.foreign_filter(), As::Service, &[]).await;
@@ -339,7 +351,7 @@ async fn a_csm_can_neither_change_nor_delete_nor_insert_rows_of_another_dealersh
             "-".into(),
         ]);
     }
-    for relation in relations {
+    for relation in relations.into_iter().filter(|r| !is_shared(r)) {
         let name = relation.qualified();
         let t = tenant(relation, &seed);
         let before = get(relation, &t.foreign_filter(), As::Service, &[]).await;
@@ -1621,4 +1633,58 @@ async fn with_only_the_anon_key_every_table_and_view_reads_nothing_and_every_fun
         ]);
     }
     ledger.finish();
+}
+
+#[tokio::test]
+async fn shared_settings_are_readable_by_a_csm_and_no_write_through_the_api_changes_them() {
+    let catalogue = catalogue().await;
+    for (schema, name) in SHARED {
+        assert!(
+            catalogue
+                .relations
+                .iter()
+                .any(|r| r.schema == *schema && r.name == *name),
+            "{schema}.{name} is still in the catalogue (else drop it from SHARED)"
+        );
+    }
+    let north = token_of(NORTH_EMAIL).await;
+    let path = "/rest/v1/app_settings?select=*";
+    let before = service_rows("app_settings?select=*").await;
+    let read = send(Method::GET, path, As::Bearer(&north), &[], None).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body, before, "a CSM reads the settings as they are");
+    let anon = send(Method::GET, path, As::Anon, &[], None).await;
+    assert!(
+        anon.rows().is_empty(),
+        "anon reads no settings: {} {}",
+        anon.status,
+        anon.text
+    );
+    let writes = [
+        (
+            Method::PATCH,
+            "/rest/v1/app_settings?id=eq.true",
+            Some(json!({"reanalysis_daily_limit": 10000, "reanalysis_cooldown_minutes": 0})),
+        ),
+        (Method::DELETE, "/rest/v1/app_settings?id=eq.true", None),
+        (
+            Method::POST,
+            "/rest/v1/app_settings",
+            Some(json!({"id": true, "reanalysis_daily_limit": 10000})),
+        ),
+    ];
+    for (method, path, body) in writes {
+        let answer = send(method.clone(), path, As::Bearer(&north), &[], body.as_ref()).await;
+        assert!(
+            matches!(answer.status, 401 | 403),
+            "{method} {path} by a CSM is refused: {} {}",
+            answer.status,
+            answer.text
+        );
+    }
+    assert_eq!(
+        service_rows("app_settings?select=*").await,
+        before,
+        "the settings are unchanged after the attempts"
+    );
 }
