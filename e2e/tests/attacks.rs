@@ -271,10 +271,14 @@ async fn a_csm_reads_no_row_of_another_dealership_from_any_exposed_table_or_view
 
 /// A write was refused: 401/403; or, for a view Postgres cannot update (a join),
 /// its `55000` "cannot update/insert into/delete from view", which Postgres raises
-/// before it checks privileges and PostgREST answers with 500.
+/// before it checks privileges and PostgREST answers with 500; or, for a view
+/// column Postgres computes, `0A000` "cannot insert into column" (400), raised
+/// before the privileges as well.
 fn refused(relation: &Relation, answer: &Answer) -> bool {
     matches!(answer.status, 401 | 403)
-        || (relation.kind == "v" && answer.status == 500 && answer.code() == "55000")
+        || (relation.kind == "v"
+            && ((answer.status == 500 && answer.code() == "55000")
+                || (answer.status == 400 && answer.code() == "0A000")))
 }
 
 /// PATCH and DELETE must be refused, or touch nothing (2xx with `[]`).
@@ -307,7 +311,8 @@ async fn a_csm_can_neither_change_nor_delete_nor_insert_rows_of_another_dealersh
          or matches nothing (`[]`); a POST must be refused. Refused means 401/403 from \
          the privileges, or, for a view that joins tables, Postgres' `55000` \"cannot \
          update view\", which Postgres raises before it checks privileges and PostgREST \
-         answers with 500 (refused, but a 5xx). Afterwards the service role key must read \
+         answers with 500 (refused, but a 5xx), or `0A000` \"cannot insert into column\" \
+         of a view column that is computed (400), raised before privileges too. Afterwards the service role key must read \
          the other's rows exactly as before, find no copy, and count as many rows of \
          that dealership as before.",
         &[
