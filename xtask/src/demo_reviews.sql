@@ -24,7 +24,14 @@ declare
   r record;
   n integer := 0;
   actor uuid;
+  -- RLS asks for a live session (migration 20261202000300): one per CSM, as if each
+  -- had signed in, removed again at the end.
+  north_session uuid := gen_random_uuid();
+  south_session uuid := gen_random_uuid();
 begin
+  insert into auth.sessions (id, user_id, created_at, updated_at, aal)
+  values (north_session, ':csm_north'::uuid, now(), now(), 'aal1'),
+         (south_session, ':csm_south'::uuid, now(), now(), 'aal1');
   for r in
     select cr.dealership_id, cr.call_id, cr.flagged_at
       from public.call_reviews cr
@@ -38,7 +45,8 @@ begin
     -- kia-hingham has no CSM; calls from the last 12 hours are still waiting.
     continue when actor is null or r.flagged_at > now() - interval '12 hours' or n % 6 = 0;
     perform set_config('request.jwt.claims',
-      json_build_object('sub', actor, 'role', 'authenticated')::text, true);
+      json_build_object('sub', actor, 'role', 'authenticated', 'session_id',
+        case when actor = ':csm_north'::uuid then north_session else south_session end)::text, true);
     perform public.assign_review(r.dealership_id, r.call_id, actor);
     case n % 6
       when 1, 2 then
@@ -57,6 +65,7 @@ begin
     end case;
   end loop;
   perform set_config('request.jwt.claims', '', true);
+  delete from auth.sessions where id in (north_session, south_session);
 end
 $$;
 
