@@ -74,6 +74,32 @@ impl RunningWorker {
     }
 }
 
+/// A fake OpenAI that answers only after a minute: a job stays in flight until the
+/// worker is stopped.
+async fn slow_llm() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&analysis_json()))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Waits until the worker's request has reached the fake OpenAI.
+async fn llm_request_in_flight(server: &MockServer) {
+    wait_until(
+        Duration::from_secs(10),
+        "the LLM request to be in flight",
+        || async { !server.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
     let db = TestDb::create().await;
@@ -383,12 +409,7 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
         Duration::from_secs(20),
     )
     .await;
-    wait_until(
-        Duration::from_secs(10),
-        "the LLM request to be in flight",
-        || async { !server.received_requests().await.unwrap().is_empty() },
-    )
-    .await;
+    llm_request_in_flight(&server).await;
 
     w.stop().await;
 
@@ -407,16 +428,7 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
 #[tokio::test]
 async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_running() {
     let db = TestDb::create().await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(completion(&analysis_json()))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_llm().await;
     // Another process configured with the same WORKER_ID holds this job.
     seed_call(&db.pool, DEALER, "call_theirs", Some(BAD_CALL)).await;
     let theirs = enqueue(&db.pool, DEALER, "call_theirs", "ingest").await;
@@ -437,12 +449,7 @@ async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_run
         Duration::from_millis(300),
     )
     .await;
-    wait_until(
-        Duration::from_secs(10),
-        "this process's LLM request to be in flight",
-        || async { !server.received_requests().await.unwrap().is_empty() },
-    )
-    .await;
+    llm_request_in_flight(&server).await;
 
     w.stop().await;
 
@@ -471,16 +478,7 @@ async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_run
 #[tokio::test]
 async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
     let db = TestDb::create().await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(completion(&analysis_json()))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_llm().await;
     seed_call(&db.pool, DEALER, "call_slow", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_slow", "ingest").await;
     let w = start_worker(
@@ -492,12 +490,7 @@ async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
         Duration::from_millis(300),
     )
     .await;
-    wait_until(
-        Duration::from_secs(10),
-        "the LLM request to be in flight",
-        || async { !server.received_requests().await.unwrap().is_empty() },
-    )
-    .await;
+    llm_request_in_flight(&server).await;
 
     w.stop().await;
 
