@@ -1,6 +1,6 @@
 //! Webhook ingest service: `POST /webhooks/retell` verifies a call event over its
 //! raw bytes, normalizes either payload shape, stores it durably in one
-//! transaction (event, call, dealership, analysis job) and only then answers 200.
+//! statement (event, call, dealership, analysis job) and only then answers 200.
 //!
 //! `main.rs` only reads settings and calls [`Application`]; tests start the same
 //! application on a random port.
@@ -17,13 +17,13 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub mod db;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod normalize;
 pub mod settings;
 pub mod signature;
-pub mod store;
 
 pub use settings::Settings;
 
@@ -62,7 +62,7 @@ impl Application {
             "webhook ingest listening"
         );
         let state = http::AppState {
-            db: pool.clone(),
+            pool: pool.clone(),
             cfg: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::new()),
         };

@@ -39,7 +39,7 @@ pub use settings::Settings;
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: PgPool,
+    pub pool: PgPool,
     pub cfg: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
     /// Client for PostgREST: no redirects followed, no proxy from the environment.
@@ -167,7 +167,7 @@ impl Application {
             None => None,
         };
 
-        let db = PgPoolOptions::new()
+        let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(settings.database_url.expose_secret())
@@ -186,7 +186,7 @@ impl Application {
         };
 
         let state = AppState {
-            db,
+            pool,
             keys: Arc::new(JwtKeys::new(&settings.jwt_secret)),
             cfg: Arc::new(settings),
             http,

@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
@@ -90,74 +89,33 @@ pub async fn extend_lease(
     Ok(done.rows_affected() == 1)
 }
 
-/// The call as it is now, with its dealership's name and time zone.
+/// The call as it is now, with its dealership's name and time zone, read straight
+/// into what the analyzer takes. `None` when there is nothing to judge: no call
+/// row, or a blank transcript.
 #[tracing::instrument(skip_all)]
 pub async fn load_call(
     pool: &PgPool,
     dealership_id: &str,
     call_id: &str,
-) -> Result<Option<CallRow>, sqlx::Error> {
+) -> Result<Option<CallContext>, sqlx::Error> {
     sqlx::query_as!(
-        CallRow,
+        CallContext,
         r#"
         select c.dealership_id, c.call_id,
                d.name as dealership_name, d.timezone as dealership_timezone,
-               c.transcript, c.transcript_sha256, c.started_at, c.duration_sec,
+               c.transcript as "transcript!", c.transcript_sha256, c.started_at, c.duration_sec,
                c.direction, c.call_status, c.disconnection_reason, c.customer_name,
                c.agent_id, c.metadata, c.retell_analysis
           from public.calls c
           join public.dealerships d on d.id = c.dealership_id
          where c.dealership_id = $1 and c.call_id = $2
+           and c.transcript ~ '[^[:space:]]'
         "#,
         dealership_id,
         call_id,
     )
     .fetch_optional(pool)
     .await
-}
-
-/// A `calls` row joined with its dealership.
-#[derive(Debug, Clone)]
-pub struct CallRow {
-    pub dealership_id: String,
-    pub call_id: String,
-    pub dealership_name: String,
-    pub dealership_timezone: String,
-    pub transcript: Option<String>,
-    pub transcript_sha256: Option<String>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub duration_sec: Option<i32>,
-    pub direction: Option<String>,
-    pub call_status: Option<String>,
-    pub disconnection_reason: Option<String>,
-    pub customer_name: Option<String>,
-    pub agent_id: Option<String>,
-    pub metadata: Option<Value>,
-    pub retell_analysis: Option<Value>,
-}
-
-impl CallRow {
-    /// The analyzer's view of the call; `None` when there is nothing to judge.
-    pub fn into_context(self) -> Option<CallContext> {
-        let transcript = self.transcript.filter(|t| !t.trim().is_empty())?;
-        Some(CallContext {
-            dealership_id: self.dealership_id,
-            dealership_name: self.dealership_name,
-            dealership_timezone: self.dealership_timezone,
-            call_id: self.call_id,
-            transcript,
-            transcript_sha256: self.transcript_sha256,
-            started_at: self.started_at,
-            duration_sec: self.duration_sec,
-            direction: self.direction,
-            call_status: self.call_status,
-            disconnection_reason: self.disconnection_reason,
-            customer_name: self.customer_name,
-            agent_id: self.agent_id,
-            metadata: self.metadata,
-            retell_analysis: self.retell_analysis,
-        })
-    }
 }
 
 /// `transcript_sha256` of the call's newest successful analysis: `None` when

@@ -139,8 +139,7 @@ async fn process(
 ) -> Result<OutcomeKind, WorkerError> {
     // The foreign key cascades job deletion with the call, so a claimed job
     // always has its call; an empty transcript is the one thing to skip.
-    let row = db::load_call(pool, &job.dealership_id, &job.call_id).await?;
-    let Some(call) = row.and_then(db::CallRow::into_context) else {
+    let Some(call) = db::load_call(pool, &job.dealership_id, &job.call_id).await? else {
         tracing::info!("call has no transcript; nothing to analyze");
         return skip(pool, cfg, job, SkipReason::NoTranscript).await;
     };

@@ -19,7 +19,7 @@ use crate::paths;
 pub enum Purpose {
     /// `up`: the stack.
     Up,
-    /// `test`: the stack plus pg_prove, Chromium and chromedriver.
+    /// `test` and `bench`: the stack plus pg_prove, Chromium, chromedriver and wrk.
     Test,
 }
 
@@ -62,6 +62,8 @@ pub fn ensure(purpose: Purpose) -> Result<()> {
             "chromium-driver",
             // Runs the Python signing example in docs/webhook.md.
             "python3",
+            // The load generator of `cargo xtask bench` (and its smoke stage).
+            "wrk",
         ]);
     }
     let mut pinned: Vec<String> = packages.iter().map(|p| p.to_string()).collect();

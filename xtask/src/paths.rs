@@ -57,6 +57,11 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
+/// A workspace binary built by `cargo build --release` (the benchmarks run these).
+pub fn release_bin(name: &str) -> PathBuf {
+    target_dir().join("release").join(name)
+}
+
 /// Copies a folder tree.
 pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;

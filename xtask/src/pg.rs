@@ -18,6 +18,9 @@ pub struct Cluster {
     /// Holds `data/` and `sock/`.
     pub home: PathBuf,
     pub port: u16,
+    /// Extra `-c` settings after the defaults (a later one wins), e.g. the
+    /// benchmark's durable variant turns `fsync` back on.
+    pub settings: Vec<String>,
 }
 
 /// The OS user Postgres runs as when we are root (initdb and postgres refuse root).
@@ -88,7 +91,11 @@ impl Cluster {
         }
         std::fs::create_dir_all(&home)?;
         chown_to_postgres(&home)?;
-        Ok(Cluster { home, port })
+        Ok(Cluster {
+            home,
+            port,
+            settings: Vec::new(),
+        })
     }
 
     pub fn data(&self) -> PathBuf {
@@ -154,7 +161,10 @@ impl Cluster {
             "cron.database_name=postgres".into(),
             format!("cron.host={}", self.sock().display()),
             "logging_collector=off".into(),
-        ] {
+        ]
+        .into_iter()
+        .chain(self.settings.iter().cloned())
+        {
             cmd.arg("-c").arg(setting);
         }
         as_postgres(&mut cmd);

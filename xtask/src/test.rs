@@ -35,6 +35,7 @@ pub struct Stages {
     unit: bool,
     pgtap: bool,
     e2e: bool,
+    bench: bool,
 }
 
 impl Default for Stages {
@@ -45,6 +46,7 @@ impl Default for Stages {
             unit: true,
             pgtap: true,
             e2e: true,
+            bench: true,
         }
     }
 }
@@ -56,9 +58,10 @@ impl Stages {
         unit: false,
         pgtap: false,
         e2e: false,
+        bench: false,
     };
 
-    /// `lint,docs,unit,pgtap,e2e` in any order and combination.
+    /// `lint,docs,unit,pgtap,e2e,bench` in any order and combination.
     pub fn parse(list: &str) -> Result<Self> {
         let mut stages = Self::NONE;
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -68,13 +71,14 @@ impl Stages {
                 "unit" => stages.unit = true,
                 "pgtap" => stages.pgtap = true,
                 "e2e" => stages.e2e = true,
+                "bench" => stages.bench = true,
                 other => {
-                    bail!("unknown test stage `{other}` (stages: lint, docs, unit, pgtap, e2e)")
+                    bail!("unknown test stage `{other}` (stages: lint, docs, unit, pgtap, e2e, bench)")
                 }
             }
         }
         if stages == Self::NONE {
-            bail!("--only needs at least one stage (lint, docs, unit, pgtap, e2e)");
+            bail!("--only needs at least one stage (lint, docs, unit, pgtap, e2e, bench)");
         }
         Ok(stages)
     }
@@ -118,6 +122,9 @@ pub fn run(stages: Stages) -> Result<()> {
         summary.push(format!("docs {synced} sync checks"));
     }
     if !stages.needs_stack() {
+        if stages.bench {
+            bench_smoke(&mut summary)?;
+        }
         println!(
             "\nxtask test: ALL PASSED in {:.0} s: {}",
             started.elapsed().as_secs_f64(),
@@ -217,11 +224,30 @@ pub fn run(stages: Stages) -> Result<()> {
         }
     }
     sup.shutdown();
+    if stages.bench {
+        bench_smoke(&mut summary)?;
+    }
     println!(
         "\nxtask test: ALL PASSED in {:.0} s: {}",
         started.elapsed().as_secs_f64(),
         summary.join(" · ")
     );
+    Ok(())
+}
+
+/// `cargo xtask bench --smoke`: a few seconds per part on the benchmark's own
+/// throwaway stack, proving it still runs and produces numbers. It never checks
+/// a timing threshold.
+fn bench_smoke(summary: &mut Vec<String>) -> Result<()> {
+    println!("xtask test: bench smoke (cargo xtask bench --smoke)");
+    let parts = crate::bench::run(&crate::bench::Options {
+        ingest: true,
+        e2e: true,
+        smoke: true,
+        calls: None,
+    })?;
+    let numbers = crate::bench::check_numbers(&parts)?;
+    summary.push(format!("bench smoke {numbers} numbers"));
     Ok(())
 }
 

@@ -6,15 +6,15 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::AppState;
+use crate::db;
 use crate::error::ApiError;
-use crate::store;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    store::ping(&state.db)
+    db::ping(&state.pool)
         .await
         .map_err(ApiError::DatabaseUnavailable)?;
     Ok(Json(json!({ "status": "ready" })))

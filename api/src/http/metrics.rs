@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use super::AppState;
 
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    let pool = (state.db.size(), state.db.num_idle());
+    let pool = (state.pool.size(), state.pool.num_idle());
     (
         [(
             header::CONTENT_TYPE,

@@ -24,7 +24,7 @@ pub use openapi::document as openapi_document;
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: PgPool,
+    pub pool: PgPool,
     pub cfg: Arc<Settings>,
     pub metrics: Arc<Metrics>,
 }

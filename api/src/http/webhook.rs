@@ -19,12 +19,12 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use super::AppState;
+use crate::db::{store_event, Stored};
 use crate::error::ApiError;
 use crate::metrics::Outcome;
 use crate::normalize::{normalize, Event};
 use crate::settings::SecretScope;
 use crate::signature::authenticate;
-use crate::store::{store_event, Stored};
 
 /// The signature header Retell (and our senders) use.
 pub const SIGNATURE_HEADER: &str = "x-retell-signature";
@@ -142,7 +142,7 @@ async fn handle(
     check_scope(sender.scope, &event)?;
     let method = sender.method;
 
-    let stored = store_event(&state.db, &event, &body, received_at)
+    let stored = store_event(&state.pool, &event, &body, received_at)
         .await
         .map_err(ApiError::from_db)?;
 

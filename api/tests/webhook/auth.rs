@@ -186,7 +186,7 @@ async fn a_non_ascii_pretty_printed_body_verifies_against_its_raw_bytes() {
     assert_eq!(answer["status"], "accepted");
     let transcript =
         sqlx::query_scalar!("select transcript from public.events where event_id = 'evt_accents'")
-            .fetch_one(&app.db)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!(

@@ -37,7 +37,7 @@ async fn a_database_stopped_mid_test_gives_503_then_recovers() {
     let stored = sqlx::query_scalar!(
         r#"select count(*) as "n!" from public.events where event_id = 'evt_0002'"#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(stored, 0);

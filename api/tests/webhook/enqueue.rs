@@ -24,7 +24,7 @@ fn normalized(event_id: &str, ts: &str, transcript: &str) -> String {
 
 async fn finish_jobs(app: &TestApp) {
     sqlx::query!("update public.analysis_jobs set status = 'done', finished_at = now()")
-        .execute(&app.db)
+        .execute(&app.pool)
         .await
         .unwrap();
 }

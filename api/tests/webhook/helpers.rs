@@ -51,7 +51,7 @@ fn with_host_port(url: &str, host: &str, port: u16) -> String {
 pub struct TestApp {
     pub address: String,
     /// A direct (superuser) pool on the test database, for assertions.
-    pub db: PgPool,
+    pub pool: PgPool,
     pub client: reqwest::Client,
     pub shutdown: CancellationToken,
     pub server: JoinHandle<anyhow::Result<()>>,
@@ -130,7 +130,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let shutdown = app.shutdown_token();
     let server = tokio::spawn(app.run_until_stopped());
 
-    let db = PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(5)
         .connect(&test_db.url)
         .await
@@ -138,7 +138,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     TestApp {
         address,
-        db,
+        pool,
         client: reqwest::Client::new(),
         shutdown,
         server,
@@ -214,7 +214,7 @@ impl TestApp {
 
     pub async fn events_count(&self) -> i64 {
         sqlx::query_scalar!(r#"select count(*) as "n!" from public.events"#)
-            .fetch_one(&self.db)
+            .fetch_one(&self.pool)
             .await
             .expect("count events")
     }
@@ -227,11 +227,11 @@ impl TestApp {
                       (select count(*) from public.calls) as "calls!",
                       (select count(*) from public.processing_errors) as "errors!""#
         )
-        .fetch_one(&self.db)
+        .fetch_one(&self.pool)
         .await
         .expect("count rows");
         let dealerships = sqlx::query_scalar!("select id from public.dealerships order by id")
-            .fetch_all(&self.db)
+            .fetch_all(&self.pool)
             .await
             .expect("list dealerships");
         (counts.events, counts.calls, counts.errors, dealerships)
@@ -244,7 +244,7 @@ impl TestApp {
                from public.analysis_jobs where call_id = $1 order by id"#,
             call_id
         )
-        .fetch_all(&self.db)
+        .fetch_all(&self.pool)
         .await
         .expect("list jobs")
     }
@@ -259,7 +259,7 @@ impl TestApp {
                from public.calls where call_id = $1"#,
             call_id
         )
-        .fetch_optional(&self.db)
+        .fetch_optional(&self.pool)
         .await
         .expect("select call")
     }

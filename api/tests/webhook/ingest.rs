@@ -36,7 +36,7 @@ async fn a_normalized_event_is_stored_with_its_call_and_answered_accepted() {
                   transcript, customer_phone, customer_name, metadata
            from public.events where event_id = 'evt_0001'"#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     let payload: Value = serde_json::from_str(NORMALIZED_GOOD).unwrap();
@@ -67,7 +67,7 @@ async fn a_normalized_event_is_stored_with_its_call_and_answered_accepted() {
     let dealership_exists = sqlx::query_scalar!(
         r#"select exists(select 1 from public.dealerships where id = 'toyota-braintree') as "e!""#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert!(dealership_exists);
@@ -81,7 +81,7 @@ async fn a_redelivered_event_id_answers_duplicate_and_changes_nothing() {
     let call_before = app.call("call_0001").await;
     let updated_before =
         sqlx::query_scalar!("select updated_at from public.calls where call_id = 'call_0001'")
-            .fetch_one(&app.db)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
 
@@ -99,7 +99,7 @@ async fn a_redelivered_event_id_answers_duplicate_and_changes_nothing() {
     assert_eq!(app.call("call_0001").await, call_before);
     let updated_after =
         sqlx::query_scalar!("select updated_at from public.calls where call_id = 'call_0001'")
-            .fetch_one(&app.db)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!(updated_after, updated_before);
@@ -116,7 +116,7 @@ async fn the_raw_body_is_stored_byte_exact() {
     let row = sqlx::query!(
         "select raw_body, raw_payload, transcript from public.events where event_id = 'evt_raw'"
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(row.raw_body, body.as_bytes());
@@ -138,7 +138,7 @@ async fn a_native_event_gets_the_derived_idempotency_key() {
         "select source from public.events where event_id = $1",
         expected
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(source, "retell");
@@ -157,7 +157,7 @@ async fn an_unknown_dealership_is_registered_automatically() {
         "select name, auto_registered from public.dealerships where id = $1",
         slug
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(row.name, slug);
@@ -172,7 +172,7 @@ async fn a_known_dealership_is_left_as_it_is() {
         "insert into public.dealerships (id, name, timezone) values ($1, 'Known Motors', 'America/Chicago')",
         slug
     )
-    .execute(&app.db)
+    .execute(&app.pool)
     .await
     .unwrap();
     let body = json!({
@@ -184,7 +184,7 @@ async fn a_known_dealership_is_left_as_it_is() {
         "select name, timezone, auto_registered from public.dealerships where id = $1",
         slug
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(
@@ -213,7 +213,7 @@ async fn an_unresolvable_dealership_is_stored_and_reported_not_rejected() {
         "select dealership_id, agent_id from public.events where event_id = $1",
         event_id
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(event.dealership_id, None);
@@ -223,7 +223,7 @@ async fn an_unresolvable_dealership_is_stored_and_reported_not_rejected() {
         "select stage, call_id, dealership_id, error, detail from public.processing_errors where event_id = $1",
         event_id
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(error.stage, "ingest");
@@ -240,7 +240,7 @@ async fn an_unresolvable_dealership_is_stored_and_reported_not_rejected() {
     let errors = sqlx::query_scalar!(
         r#"select count(*) as "n!" from public.processing_errors where call_id = 'call_orphan'"#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(errors, 1);
@@ -272,7 +272,7 @@ async fn nul_characters_in_the_body_do_not_cause_a_5xx() {
     let row = sqlx::query!(
         "select raw_body, raw_payload, transcript, customer_name from public.events where call_id = 'call_nul'"
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(row.raw_body, body.as_bytes(), "raw bytes keep the escapes");
@@ -315,14 +315,14 @@ async fn transcript_updated_repeats_stay_separate_events_for_one_call() {
         r#"select count(*) as "n!" from public.events
            where call_id = 'call_live' and event_type = 'transcript_updated'"#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(stored, 3);
     let calls = sqlx::query_scalar!(
         r#"select count(*) as "n!" from public.calls where call_id = 'call_live'"#
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(calls, 1);

@@ -98,7 +98,7 @@ async fn shutdown_lets_an_in_flight_request_finish() {
 
     // Hold a conflicting, uncommitted insert of the same event_id so the app's
     // request blocks inside its transaction until we let go.
-    let mut blocker = app.db.begin().await.unwrap();
+    let mut blocker = app.pool.begin().await.unwrap();
     sqlx::query!(
         r#"insert into public.events (event_id, event_type, source, call_id, occurred_at, raw_body, raw_payload)
            values ('evt_0001', 'call_completed', 'normalized', 'call_0001', now(), '\x7b7d', '{}')"#
@@ -132,7 +132,7 @@ async fn shutdown_lets_an_in_flight_request_finish() {
                where datname = $1 and wait_event_type = 'Lock'"#,
             db_name
         )
-        .fetch_one(&app.db)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
         if waiting > 0 {

@@ -159,7 +159,7 @@ async fn a_metadata_dealership_that_conflicts_with_the_agent_mapping_is_stored_u
         "select dealership_id from public.events where event_id = $1",
         event_id
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(event_dealership, None, "neither dealership is trusted");
@@ -168,7 +168,7 @@ async fn a_metadata_dealership_that_conflicts_with_the_agent_mapping_is_stored_u
         "select stage, call_id, dealership_id, error, detail from public.processing_errors where event_id = $1",
         event_id
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(error.stage, "ingest");
@@ -365,7 +365,7 @@ async fn a_dealership_the_webhook_registers_is_marked_not_set_up() {
         "select set_up, auto_registered from public.dealerships where id = $1",
         slug
     )
-    .fetch_one(&app.db)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert!(row.auto_registered);
@@ -380,13 +380,13 @@ async fn a_dealership_added_by_an_admin_stays_set_up_when_events_arrive() {
         "insert into public.dealerships (id, name) values ($1, 'Admin Added Motors')",
         slug
     )
-    .execute(&app.db)
+    .execute(&app.pool)
     .await
     .unwrap();
     let body = normalized("evt_set_up", &slug, "call_set_up", &Utc::now().to_rfc3339());
     app.deliver(&body).await;
     let set_up = sqlx::query_scalar!("select set_up from public.dealerships where id = $1", slug)
-        .fetch_one(&app.db)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     assert!(set_up);

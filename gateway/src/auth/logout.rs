@@ -23,11 +23,11 @@ pub async fn logout(
     let user_id = auth.user.id;
     match (scope, auth.session_id) {
         ("" | "global", _) | ("local" | "others", None) => {
-            sessions::delete_user_sessions(&state.db, user_id).await?
+            sessions::delete_user_sessions(&state.pool, user_id).await?
         }
-        ("local", Some(session_id)) => sessions::delete_session(&state.db, session_id).await?,
+        ("local", Some(session_id)) => sessions::delete_session(&state.pool, session_id).await?,
         ("others", Some(session_id)) => {
-            sessions::delete_other_sessions(&state.db, user_id, session_id).await?
+            sessions::delete_other_sessions(&state.pool, user_id, session_id).await?
         }
         (other, _) => {
             return Err(AuthError::bad_request(

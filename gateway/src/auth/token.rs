@@ -108,11 +108,11 @@ async fn password_grant(
     }
 
     let aud = request_audience(headers);
-    let user = users::find_user_by_email(&state.db, &email, &aud)
+    let user = users::find_user_by_email(&state.pool, &email, &aud)
         .await
         .map_err(|e| AuthError::internal("Database error querying schema", e))?;
     let Some(user) = user else {
-        if users::email_exists_outside_gotrue_lookup(&state.db, &email)
+        if users::email_exists_outside_gotrue_lookup(&state.pool, &email)
             .await
             .unwrap_or(false)
         {
@@ -169,7 +169,7 @@ async fn issue_session(
     client: &ClientInfo,
 ) -> Result<AccessTokenResponse, AuthError> {
     let now = now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.pool.begin().await?;
     let session = sessions::insert_session(
         &mut *tx,
         user.id,
@@ -285,7 +285,7 @@ async fn try_refresh(
     token: &str,
 ) -> Result<Option<AccessTokenResponse>, AuthError> {
     let now = now();
-    let Some(found) = sessions::find_refresh_token(&state.db, token).await? else {
+    let Some(found) = sessions::find_refresh_token(&state.pool, token).await? else {
         return Err(refresh_token_not_found());
     };
     let Some(user_id) = found
@@ -295,7 +295,7 @@ async fn try_refresh(
     else {
         return Err(refresh_token_not_found());
     };
-    let Some(user) = users::find_user_by_id(&state.db, user_id).await? else {
+    let Some(user) = users::find_user_by_id(&state.pool, user_id).await? else {
         return Err(refresh_token_not_found());
     };
     if user.is_banned(now) {
@@ -305,11 +305,11 @@ async fn try_refresh(
         ));
     }
     let session = match found.session_id {
-        Some(id) => sessions::find_session(&state.db, id).await?,
+        Some(id) => sessions::find_session(&state.pool, id).await?,
         None => None,
     };
     let Some(session) = session else {
-        sessions::delete_refresh_token(&state.db, found.id).await?;
+        sessions::delete_refresh_token(&state.pool, found.id).await?;
         return Err(AuthError::bad_request(
             "session_not_found",
             "Invalid Refresh Token: No Valid Session Found",
@@ -322,7 +322,7 @@ async fn try_refresh(
         ));
     }
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.pool.begin().await?;
     let Some(locked) = sessions::lock_refresh_token(&mut *tx, token).await? else {
         return Ok(None);
     };
