@@ -10,6 +10,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use service_support::config::Env;
+pub use service_support::config::{ConfigError, LogFormat};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::normalize::is_valid_dealership_slug;
@@ -31,30 +33,6 @@ pub const PLACEHOLDER_SECRET: &str = "replace-me-with-a-long-random-secret";
 pub const SCOPE_SEPARATOR: char = ':';
 /// Separates the dealerships of one scope.
 pub const SCOPE_LIST_SEPARATOR: char = '|';
-
-/// A configuration error: which variable, and what is wrong with it.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {var}: {message}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-fn config_error(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-    }
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line, for log shippers (production).
-    Json,
-    /// Human-readable lines (development).
-    Pretty,
-}
 
 /// Which dealerships the sender of one secret may write to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,106 +148,49 @@ pub struct Settings {
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup`, so tests can supply variables without
     /// touching the (process-global) environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // An empty variable counts as unset: `FOO=` in an env file means "no value".
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self::read(&Env::from_lookup(lookup))
+    }
 
-        let database_url = get("DATABASE_URL").ok_or_else(|| {
-            config_error(
-                "DATABASE_URL",
-                "required; set it to a Postgres URL such as postgres://postgres@127.0.0.1:54322/postgres",
-            )
-        })?;
+    fn read(env: &Env) -> Result<Self, ConfigError> {
+        let database_url = env.postgres_url(
+            "DATABASE_URL",
+            "set it to a Postgres URL such as postgres://postgres@127.0.0.1:54322/postgres",
+        )?;
         // Parse now so a malformed URL fails at start, not on the first webhook.
-        // (sqlx's parser does not look at the scheme, so check it here.)
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(config_error(
-                "DATABASE_URL",
-                "must start with postgres:// or postgresql://",
-            ));
-        }
         PgConnectOptions::from_str(&database_url).map_err(|e| {
-            config_error(
+            ConfigError::new(
                 "DATABASE_URL",
                 format!("not a valid Postgres connection URL ({e})"),
             )
         })?;
 
-        let bind = match get("API_BIND") {
-            None => DEFAULT_BIND.parse().expect("default bind address is valid"),
-            Some(v) => v.trim().parse::<SocketAddr>().map_err(|_| {
-                config_error(
-                    "API_BIND",
-                    format!(
-                        "expected an address such as 127.0.0.1:54380 or 0.0.0.0:8080, got {v:?}"
-                    ),
-                )
-            })?,
-        };
-
-        let webhook_secrets = parse_secrets(get("WEBHOOK_SECRETS"))?;
-
-        let allow_bearer = match get("WEBHOOK_ALLOW_BEARER") {
-            None => false,
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                config_error(
-                    "WEBHOOK_ALLOW_BEARER",
-                    format!("expected true or false, got {v:?}"),
-                )
-            })?,
-        };
-
-        let max_body_bytes = parse_number(
-            "WEBHOOK_MAX_BODY_BYTES",
-            get("WEBHOOK_MAX_BODY_BYTES"),
-            DEFAULT_MAX_BODY_BYTES,
-            1024,
-            64 * 1024 * 1024,
-        )?;
-        let pool_size = parse_number(
-            "DATABASE_POOL_SIZE",
-            get("DATABASE_POOL_SIZE"),
-            DEFAULT_POOL_SIZE as usize,
-            1,
-            1000,
-        )? as u32;
-        let acquire_timeout = Duration::from_millis(parse_number(
-            "DATABASE_ACQUIRE_TIMEOUT_MS",
-            get("DATABASE_ACQUIRE_TIMEOUT_MS"),
-            DEFAULT_ACQUIRE_TIMEOUT.as_millis() as usize,
-            100,
-            60_000,
-        )? as u64);
-
-        let agent_dealerships = parse_agent_dealerships(get("AGENT_DEALERSHIPS"))?;
-
-        let log_format = match get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
-            None => LogFormat::Pretty,
-            Some(v) if v == "json" => LogFormat::Json,
-            Some(v) if v == "pretty" => LogFormat::Pretty,
-            Some(v) => {
-                return Err(config_error(
-                    "LOG_FORMAT",
-                    format!("expected json or pretty, got {v:?}"),
-                ))
-            }
-        };
-
         Ok(Settings {
             database_url: SecretString::from(database_url),
-            bind,
-            webhook_secrets,
-            allow_bearer,
-            max_body_bytes,
-            pool_size,
-            acquire_timeout,
-            agent_dealerships,
-            log_format,
+            bind: env.socket_addr(
+                "API_BIND",
+                DEFAULT_BIND.parse().expect("default bind address is valid"),
+            )?,
+            webhook_secrets: parse_secrets(env.get("WEBHOOK_SECRETS"))?,
+            allow_bearer: env.flag("WEBHOOK_ALLOW_BEARER", false)?,
+            max_body_bytes: env.number(
+                "WEBHOOK_MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES,
+                1024..=64 * 1024 * 1024,
+            )?,
+            pool_size: env.number("DATABASE_POOL_SIZE", DEFAULT_POOL_SIZE, 1..=1000)?,
+            acquire_timeout: env.millis(
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
+                100..=60_000,
+            )?,
+            agent_dealerships: parse_agent_dealerships(env.get("AGENT_DEALERSHIPS"))?,
+            log_format: env.log_format()?,
         })
     }
 
@@ -280,33 +201,6 @@ impl Settings {
     }
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-fn parse_number(
-    var: &'static str,
-    value: Option<String>,
-    default: usize,
-    min: usize,
-    max: usize,
-) -> Result<usize, ConfigError> {
-    let Some(v) = value else {
-        return Ok(default);
-    };
-    match v.trim().parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(config_error(
-            var,
-            format!("expected a whole number from {min} to {max}, got {v:?}"),
-        )),
-    }
-}
-
 /// `WEBHOOK_SECRETS`: entries separated by `,`, each `SECRET` (any dealership) or
 /// `SECRET:SCOPE` with `SCOPE` = dealership slugs separated by `|`. A secret
 /// therefore cannot contain `,` or `:`; an entry with a `:` must be followed by a
@@ -314,7 +208,7 @@ fn parse_number(
 fn parse_secrets(value: Option<String>) -> Result<WebhookSecrets, ConfigError> {
     const VAR: &str = "WEBHOOK_SECRETS";
     let value = value.ok_or_else(|| {
-        config_error(
+        ConfigError::new(
             VAR,
             "required; set one or more comma-separated signing secrets (the Retell API key with the webhook badge, and/or our senders' secrets)",
         )
@@ -324,7 +218,7 @@ fn parse_secrets(value: Option<String>) -> Result<WebhookSecrets, ConfigError> {
         let n = i + 1;
         let entry = raw.trim();
         if entry.is_empty() {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!("entry {n} is empty; remove the stray comma"),
             ));
@@ -336,7 +230,7 @@ fn parse_secrets(value: Option<String>) -> Result<WebhookSecrets, ConfigError> {
             Some((secret, scope)) => (secret.trim_end(), parse_scope(n, scope)?),
         };
         if secret == PLACEHOLDER_SECRET {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!(
                     "entry {n} is the placeholder from api/.env.example; generate a random secret, e.g. `openssl rand -hex 32`"
@@ -344,7 +238,7 @@ fn parse_secrets(value: Option<String>) -> Result<WebhookSecrets, ConfigError> {
             ));
         }
         if secret.len() < MIN_SECRET_LEN {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!(
                     "entry {n}: the secret is shorter than {MIN_SECRET_LEN} bytes; use a long random secret, e.g. `openssl rand -hex 32`"
@@ -355,7 +249,7 @@ fn parse_secrets(value: Option<String>) -> Result<WebhookSecrets, ConfigError> {
             .iter()
             .position(|e| e.secret.expose_secret() == secret)
         {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!(
                     "entry {n} repeats the secret of entry {}; list each secret once (with the union of its dealerships)",
@@ -377,7 +271,7 @@ fn parse_scope(entry: usize, scope: &str) -> Result<SecretScope, ConfigError> {
     let mut ids = BTreeSet::new();
     for id in scope.split(SCOPE_LIST_SEPARATOR).map(str::trim) {
         if !is_valid_dealership_slug(id) {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!(
                     "entry {entry}: after ':' list the dealerships this secret may write, as slugs separated by '|' (e.g. secret:toyota-braintree|honda-quincy); {id:?} is not a dealership slug (a secret itself cannot contain ':' or ',')"
@@ -397,17 +291,20 @@ fn parse_agent_dealerships(value: Option<String>) -> Result<HashMap<String, Stri
     };
     for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let Some((agent, dealership)) = entry.split_once('=') else {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!("expected agent_id=dealership_id pairs separated by commas, got {entry:?}"),
             ));
         };
         let (agent, dealership) = (agent.trim(), dealership.trim());
         if agent.is_empty() {
-            return Err(config_error(VAR, format!("empty agent id in {entry:?}")));
+            return Err(ConfigError::new(
+                VAR,
+                format!("empty agent id in {entry:?}"),
+            ));
         }
         if !is_valid_dealership_slug(dealership) {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!(
                     "dealership id {dealership:?} for agent {agent:?} is not a valid slug (lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters)"
@@ -418,7 +315,7 @@ fn parse_agent_dealerships(value: Option<String>) -> Result<HashMap<String, Stri
             .insert(agent.to_owned(), dealership.to_owned())
             .is_some()
         {
-            return Err(config_error(
+            return Err(ConfigError::new(
                 VAR,
                 format!("agent {agent:?} is mapped more than once"),
             ));
