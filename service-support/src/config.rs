@@ -50,10 +50,13 @@ impl FromStr for LogFormat {
     }
 }
 
+/// Looks a variable up: the process environment, or a map in tests.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// The variables a service reads, through a lookup function so tests need not
 /// touch the process-wide environment.
 pub struct Env<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Lookup<'a>,
 }
 
 impl Env<'static> {
