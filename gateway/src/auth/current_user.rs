@@ -82,7 +82,10 @@ impl FromRequestParts<AppState> for Authenticated {
             let id = Uuid::parse_str(session_claim).map_err(|_| {
                 AuthError::forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID")
             })?;
-            if session_store::find_session(&state.pool, id).await?.is_none() {
+            if session_store::find_session(&state.pool, id)
+                .await?
+                .is_none()
+            {
                 return Err(AuthError::forbidden(
                     "session_not_found",
                     "Session from session_id claim in JWT does not exist",

@@ -25,7 +25,9 @@ pub async fn logout(
         ("" | "global", _) | ("local" | "others", None) => {
             session_store::delete_user_sessions(&state.pool, user_id).await?
         }
-        ("local", Some(session_id)) => session_store::delete_session(&state.pool, session_id).await?,
+        ("local", Some(session_id)) => {
+            session_store::delete_session(&state.pool, session_id).await?
+        }
         ("others", Some(session_id)) => {
             session_store::delete_other_sessions(&state.pool, user_id, session_id).await?
         }
