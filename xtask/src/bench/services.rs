@@ -138,7 +138,7 @@ impl BenchStack {
     /// The api (release build) on a free port; returns the webhook URL.
     pub fn start_api(&mut self) -> Result<String> {
         let port = free_port()?;
-        let envs = vec![
+        let envs = [
             ("API_BIND".to_string(), format!("127.0.0.1:{port}")),
             ("DATABASE_URL".to_string(), self.database_url()),
             ("WEBHOOK_SECRETS".to_string(), self.secret.clone()),
