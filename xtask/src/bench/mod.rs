@@ -1,5 +1,5 @@
 //! `cargo xtask bench`: rerunnable benchmarks on a throwaway stack of release
-//! builds on free ports. Each part returns a [`Part`]; the run writes
+//! builds (debug builds for `--smoke`) on free ports. Each part returns a [`Part`]; the run writes
 //! `bench/results/<date>-<sha>.json` and `.md` and prints the Markdown summary.
 //!
 //! Parts: `ingest` (the webhook against the PostgREST baseline, fast and durable
@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::install::{self, run_ok};
 use crate::paths;
@@ -82,7 +83,7 @@ impl Options {
 
 pub fn run(opts: &Options) -> Result<Vec<Part>> {
     install::ensure(install::Purpose::Test)?;
-    build_release()?;
+    build_services(opts.smoke)?;
     let tmp = TempDir::new()?;
     let mut parts = Vec::new();
     if opts.ingest {
@@ -142,15 +143,33 @@ pub fn check_numbers(parts: &[Part]) -> Result<usize> {
     Ok(checked)
 }
 
-/// Release builds only: debug builds measure the compiler, not the service.
-fn build_release() -> Result<()> {
-    println!("xtask bench: cargo build --release (api, worker)");
+/// Whether the services run from release builds (every measuring run) or from the
+/// debug builds the test suite has already made (`--smoke`, which only checks that
+/// the tooling produces numbers and must not cost a release build of the workspace).
+static RELEASE: AtomicBool = AtomicBool::new(true);
+
+/// Release builds for measuring: debug builds measure the compiler, not the service.
+fn build_services(smoke: bool) -> Result<()> {
+    RELEASE.store(!smoke, Ordering::SeqCst);
+    let mut args = vec!["build", "--quiet", "-p", "api", "-p", "worker"];
+    if !smoke {
+        args.push("--release");
+    }
+    let what = format!("cargo {}", args.join(" "));
+    println!("xtask bench: {what}");
     run_ok(
-        Command::new("cargo")
-            .args(["build", "--release", "--quiet", "-p", "api", "-p", "worker"])
-            .current_dir(paths::root()),
-        "cargo build --release (api, worker)",
+        Command::new("cargo").args(&args).current_dir(paths::root()),
+        &what,
     )
+}
+
+/// The api or worker binary this run uses (see [`RELEASE`]).
+pub fn service_bin(name: &str) -> PathBuf {
+    if RELEASE.load(Ordering::SeqCst) {
+        paths::release_bin(name)
+    } else {
+        paths::workspace_bin(name)
+    }
 }
 
 /// Removes the throwaway folder however the run ends.

@@ -135,7 +135,7 @@ impl BenchStack {
         Ok(format!("http://127.0.0.1:{port}"))
     }
 
-    /// The api (release build) on a free port; returns the webhook URL.
+    /// The api (release build, debug for `--smoke`) on a free port; returns the webhook URL.
     pub fn start_api(&mut self) -> Result<String> {
         let port = free_port()?;
         let envs = [
@@ -143,7 +143,7 @@ impl BenchStack {
             ("DATABASE_URL".to_string(), self.database_url()),
             ("WEBHOOK_SECRETS".to_string(), self.secret.clone()),
         ];
-        let bin = paths::release_bin("api");
+        let bin = super::service_bin("api");
         self.sup
             .spawn(Spec::new("api", &self.dir.join("logs")), move || {
                 let mut cmd = Command::new(&bin);
@@ -157,12 +157,12 @@ impl BenchStack {
         Ok(format!("{base}/webhooks/retell"))
     }
 
-    /// A worker process (release build) judging with the LLM at `openai_url`;
+    /// A worker process (release build, debug for `--smoke`) judging with the LLM at `openai_url`;
     /// stopped (SIGTERM, then waited for) when the handle is dropped.
     pub fn start_worker(&self, id: &str, concurrency: usize, openai_url: &str) -> Result<Worker> {
         let port = free_port()?;
         let log = std::fs::File::create(self.dir.join("logs").join(format!("worker-{id}.log")))?;
-        let child = Command::new(paths::release_bin("worker"))
+        let child = Command::new(super::service_bin("worker"))
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .env("WORKER_BIND", format!("127.0.0.1:{port}"))
