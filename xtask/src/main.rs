@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's one entry point for setting up, running and
 //! testing the whole system. See `cargo xtask help`.
 
+mod bench;
 mod dashboard;
 mod demo;
 mod install;
@@ -24,10 +25,16 @@ cargo xtask <command>
   test [--only STAGES]       install what is missing and run every suite (lint, unit,
                              integration, pgTAP, end-to-end, browser) against a throwaway
                              stack; prints one summary line. --only runs some stages,
-                             comma-separated: lint, docs, unit, pgtap, e2e (e.g.
+                             comma-separated: lint, docs, unit, pgtap, e2e, bench (e.g.
                              `--only pgtap,e2e`). TEST_FILTER=<substring> narrows the
                              cargo test stages to matching test names and the pgTAP stage
                              to matching file names.
+  bench [--only PARTS] [--smoke] [--calls N]
+                             the benchmark, on its own throwaway stack: writes
+                             bench/results/<date>-<sha>.json and a Markdown summary beside
+                             it, and prints the summary. Parts: queries (the dashboard's
+                             queries at N calls, default 1000000), dashboard (download
+                             sizes), ingest, e2e. --smoke: a few seconds, tiny sizes.
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -46,6 +53,10 @@ fn main() {
 
 fn run(args: &[String]) -> Result<()> {
     let command = args.first().map(String::as_str).unwrap_or("help");
+    if command == "bench" {
+        let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+        return bench::run(bench::Options::parse(&flags)?);
+    }
     let mut flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let only = match flags.iter().position(|f| *f == "--only") {
         Some(i) if command == "test" => {

@@ -35,6 +35,7 @@ pub struct Stages {
     unit: bool,
     pgtap: bool,
     e2e: bool,
+    bench: bool,
 }
 
 impl Default for Stages {
@@ -45,6 +46,7 @@ impl Default for Stages {
             unit: true,
             pgtap: true,
             e2e: true,
+            bench: true,
         }
     }
 }
@@ -56,6 +58,7 @@ impl Stages {
         unit: false,
         pgtap: false,
         e2e: false,
+        bench: false,
     };
 
     /// `lint,docs,unit,pgtap,e2e` in any order and combination.
@@ -68,13 +71,14 @@ impl Stages {
                 "unit" => stages.unit = true,
                 "pgtap" => stages.pgtap = true,
                 "e2e" => stages.e2e = true,
+                "bench" => stages.bench = true,
                 other => {
-                    bail!("unknown test stage `{other}` (stages: lint, docs, unit, pgtap, e2e)")
+                    bail!("unknown test stage `{other}` (stages: lint, docs, unit, pgtap, e2e, bench)")
                 }
             }
         }
         if stages == Self::NONE {
-            bail!("--only needs at least one stage (lint, docs, unit, pgtap, e2e)");
+            bail!("--only needs at least one stage (lint, docs, unit, pgtap, e2e, bench)");
         }
         Ok(stages)
     }
@@ -116,6 +120,12 @@ pub fn run(stages: Stages) -> Result<()> {
     if stages.docs {
         let synced = docs_in_sync(&root)?;
         summary.push(format!("docs {synced} sync checks"));
+    }
+    if stages.bench {
+        // Its own throwaway stack; asserts that numbers came out, never how fast.
+        println!("xtask test: benchmark smoke run (cargo xtask bench --smoke)");
+        let numbers = crate::bench::smoke()?;
+        summary.push(format!("bench smoke {numbers} numbers"));
     }
     if !stages.needs_stack() {
         println!(
