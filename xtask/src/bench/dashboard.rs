@@ -31,7 +31,9 @@ pub fn run(_bench: &mut Bench) -> Result<Part> {
             kib(gz),
             kib(br)
         ));
-        json_files.push(json!({"file": name, "raw_bytes": bytes.len(), "gzip_bytes": gz, "brotli_bytes": br}));
+        json_files.push(
+            json!({"file": name, "raw_bytes": bytes.len(), "gzip_bytes": gz, "brotli_bytes": br}),
+        );
     }
     let markdown = format!(
         "## Dashboard download\n\n\

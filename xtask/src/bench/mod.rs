@@ -111,12 +111,13 @@ impl Drop for TempDir {
 /// the summary.
 pub fn run(options: Options) -> Result<()> {
     let (report, markdown) = measure(&options)?;
+    let sha = report["git_sha"].as_str().unwrap_or("nogit").to_string();
     let dir = paths::root().join("bench").join("results");
     std::fs::create_dir_all(&dir)?;
     let stem = format!(
         "{}-{}{}",
         chrono::Utc::now().format("%Y-%m-%d"),
-        git_sha().unwrap_or_else(|| "nogit".into()),
+        sha,
         if options.smoke { "-smoke" } else { "" }
     );
     let json_path = dir.join(format!("{stem}.json"));
@@ -182,6 +183,8 @@ fn count_numbers(v: &Value) -> usize {
 /// its Markdown.
 fn measure(options: &Options) -> Result<(Value, String)> {
     let started = Instant::now();
+    // The code measured is the code at the start of the run.
+    let sha = git_sha();
     install::ensure(install::Purpose::Test)?;
     let tmp = TempDir(std::env::temp_dir().join(format!("dcm-bench-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tmp.0);
@@ -239,7 +242,7 @@ fn measure(options: &Options) -> Result<(Value, String)> {
 
     let report = json!({
         "date": chrono::Utc::now().to_rfc3339(),
-        "git_sha": git_sha(),
+        "git_sha": sha,
         "machine": machine,
         "parameters": {
             "parts": options.only,

@@ -79,7 +79,10 @@ fn p(key: &str, value: impl Into<String>) -> (String, String) {
 
 fn window(now: DateTime<Utc>, hours: i64) -> Vec<(String, String)> {
     vec![
-        p("first_event_at", format!("gte.{}", iso(now - Duration::hours(hours)))),
+        p(
+            "first_event_at",
+            format!("gte.{}", iso(now - Duration::hours(hours))),
+        ),
         p("first_event_at", format!("lt.{}", iso(now))),
     ]
 }
@@ -149,11 +152,23 @@ pub fn run(bench: &mut Bench) -> Result<Part> {
         let role = sign_in(&bench.cluster, &bench.stack.db, role_name, user_id)?;
         let queries = queries_for(&client, &base, &role, now)?;
         for query in &queries {
-            let (samples, evidence) =
-                measure(&client, &base, &bench.cluster, &bench.stack.db, &role, query, warmup, reps)
-                    .with_context(|| format!("query `{}` as {}", query.name, role.name))?;
+            let (samples, evidence) = measure(
+                &client,
+                &base,
+                &bench.cluster,
+                &bench.stack.db,
+                &role,
+                query,
+                warmup,
+                reps,
+            )
+            .with_context(|| format!("query `{}` as {}", query.name, role.name))?;
             let mut summary = stats::summary(&samples);
-            let target = if query.search { SEARCH_TARGET_MS } else { TARGET_MS };
+            let target = if query.search {
+                SEARCH_TARGET_MS
+            } else {
+                TARGET_MS
+            };
             let p95 = summary["p95_ms"].as_f64().unwrap_or(f64::MAX);
             summary["query"] = json!(query.name);
             summary["role"] = json!(role.name);
@@ -172,8 +187,18 @@ pub fn run(bench: &mut Bench) -> Result<Part> {
                 summary["p50_ms"],
                 summary["p95_ms"],
                 if p95 <= target { "yes" } else { "**no**" },
-                evidence.indexes.iter().cloned().collect::<Vec<_>>().join(", "),
-                evidence.seq_scans.iter().cloned().collect::<Vec<_>>().join(", "),
+                evidence
+                    .indexes
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                evidence
+                    .seq_scans
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ));
             println!(
                 "xtask bench: {:<40} {:<8} p50 {:>8} ms  p95 {:>8} ms",
@@ -298,9 +323,7 @@ fn send(
             }
             b
         }
-        Request::Rpc { function, args } => client
-            .post(format!("{base}/rpc/{function}"))
-            .json(args),
+        Request::Rpc { function, args } => client.post(format!("{base}/rpc/{function}")).json(args),
         Request::Sql(_) => bail!("SQL is not sent through PostgREST"),
     };
     let builder = match accept {
@@ -429,12 +452,7 @@ fn queries_for(
         params.push(p("limit", "500"));
         params
     };
-    let period = |days: i64| {
-        (
-            iso(now - Duration::days(days)),
-            iso(now),
-        )
-    };
+    let period = |days: i64| (iso(now - Duration::days(days)), iso(now));
     let (from7, to7) = period(7);
     let (from30, to30) = period(30);
 
@@ -622,7 +640,12 @@ fn measure_sql(
         samples.push(planning + execution);
     }
     if samples.len() != warmup + reps {
-        bail!("expected {} timings, got {}: {}", warmup + reps, samples.len(), out.0);
+        bail!(
+            "expected {} timings, got {}: {}",
+            warmup + reps,
+            samples.len(),
+            out.0
+        );
     }
     Ok((samples.split_off(warmup), evidence(plan.trim().to_string())))
 }
@@ -637,7 +660,13 @@ fn leading_number(s: &str) -> f64 {
 
 /// The plans of the statements inside a function, from auto_explain (loaded into
 /// this one psql session only), with the user's claims.
-fn nested_plan(cluster: &Cluster, db: &str, role: &Role, function: &str, args: &Value) -> Result<String> {
+fn nested_plan(
+    cluster: &Cluster,
+    db: &str,
+    role: &Role,
+    function: &str,
+    args: &Value,
+) -> Result<String> {
     let named: Vec<String> = args
         .as_object()
         .context("named arguments")?
@@ -696,7 +725,11 @@ fn evidence(plan: String) -> Evidence {
     let mut indexes = BTreeSet::new();
     let mut seq_scans = BTreeSet::new();
     for line in plan.lines() {
-        for marker in ["Index Scan using ", "Index Only Scan using ", "Bitmap Index Scan on "] {
+        for marker in [
+            "Index Scan using ",
+            "Index Only Scan using ",
+            "Bitmap Index Scan on ",
+        ] {
             if let Some(rest) = line.split(marker).nth(1) {
                 if let Some(name) = rest.split_whitespace().next() {
                     indexes.insert(name.to_string());
