@@ -8,7 +8,7 @@
 -- for the load (session_replication_role = replica, which also skips the foreign
 -- key triggers); every mirrored column is written directly and consistently
 -- instead: calls.verdict/score/flags/reasons/latest_analysis_id from its analysis,
--- calls.review_status from its review.
+-- calls.review_status from its review, call_reviews.verdict/score from its call.
 --
 -- People: 30 CSMs (csm 0-19 with 7 dealerships, 20-29 with 6), 2 managers (the
 -- first manages csm 0-6, i.e. 49 dealerships; the second the others) and an admin.
@@ -136,7 +136,7 @@ select setval(pg_get_serial_sequence('public.call_analyses', 'id'), (select max(
 
 /** Reviews of the flagged calls: mostly resolved when old, mostly open when new */
 create temporary table bench_reviews on commit drop as
-select c.dealership_id, c.call_id, c.analyzed_at as flagged_at,
+select c.dealership_id, c.call_id, c.analyzed_at as flagged_at, c.verdict, c.score,
        format('b0000000-0000-0000-0000-%s', lpad((right(c.dealership_id, 3)::int % 30)::text, 12, '0'))::uuid as csm,
        case
          when c.analyzed_at < now() - interval '3 days' then
@@ -159,14 +159,16 @@ update bench_reviews
    set acted_at = least(now() - interval '1 minute', flagged_at + r_flag * interval '72 hours');
 
 insert into public.call_reviews (dealership_id, call_id, status, assignee_id, notes, flagged_at,
-                                 resolved_at, updated_by, updated_at)
+                                 resolved_at, updated_by, updated_at, verdict, score)
 select r.dealership_id, r.call_id, r.status,
        case when r.status = 'open' and r.r_flag < 0.7 then null else r.csm end,
        case when r.status = 'open' then null else 'Called the customer back.' end,
        r.flagged_at,
        case when r.status = 'resolved' then r.acted_at end,
        case when r.status = 'open' then null else r.csm end,
-       case when r.status = 'open' then r.flagged_at else r.acted_at end
+       case when r.status = 'open' then r.flagged_at else r.acted_at end,
+       -- The copy of the call's verdict its trigger would have made.
+       r.verdict, r.score
   from bench_reviews r;
 
 update public.calls c
@@ -190,3 +192,15 @@ select r.dealership_id, r.call_id, r.csm, 'open', r.status, r.csm, r.csm, 'Calle
  where r.status <> 'open';
 
 set session_replication_role = origin;
+
+-- The triggers were off: check that the copies agree, as they would have made them.
+do $$
+begin
+  if exists (select 1 from public.call_reviews r
+               join public.calls c on c.dealership_id = r.dealership_id and c.call_id = r.call_id
+              where r.verdict is distinct from c.verdict or r.score is distinct from c.score
+                 or c.review_status is distinct from r.status) then
+    raise exception 'bench seed: call_reviews and calls disagree';
+  end if;
+end
+$$;
