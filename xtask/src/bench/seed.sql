@@ -97,10 +97,11 @@ select c.dealership_id, c.call_id, 'ended', 'inbound', c.first_event_at,
                                                when c.r_verdict < 0.38 then 40 + c.r_flag * 30
                                                else 70 + c.r_flag * 30 end)::smallint end,
        case when c.r_verdict >= 0.38 then '{}'::text[]
+            -- The analysis contract's flags (domain::analysis::Flag).
             when c.r_flag < 0.3 then array['handoff_failed']
-            when c.r_flag < 0.6 then array['customer_upset', 'callback_requested']
-            when c.r_flag < 0.8 then array['booking_failed']
-            else array['agent_error', 'customer_upset'] end,
+            when c.r_flag < 0.6 then array['customer_upset', 'missed_appointment_confirmation']
+            when c.r_flag < 0.8 then array['abandoned_call']
+            else array['hallucinated_information', 'customer_upset'] end,
        case when c.r_verdict >= 0.95 then '{}'::text[]
             when c.r_verdict >= 0.38 then array['call handled']
             else array['customer did not get what they asked for'] end,
