@@ -30,12 +30,14 @@ cargo xtask <command>
                              cargo test stages to matching test names and the pgTAP stage
                              to matching file names.
   bench [--only PARTS] [--smoke] [--calls N]
-                             benchmarks on a throwaway stack of release builds; writes
-                             bench/results/<date>-<sha>.json and .md and prints the
-                             summary. Parts: ingest (webhook vs the PostgREST baseline,
-                             fast and durable Postgres), e2e (webhook to committed
-                             analysis with a 300 ms fake LLM). --smoke runs each for
-                             a few seconds; --calls sets the end-to-end latency calls.
+                             the benchmark, on its own throwaway stack: writes
+                             bench/results/<date>-<sha>.json and a Markdown summary beside
+                             it, and prints the summary. Parts: queries (the dashboard's
+                             queries at N calls, default 1000000), dashboard (download
+                             sizes), ingest (webhook vs the PostgREST baseline, fast and
+                             durable Postgres), e2e (webhook to committed analysis with a
+                             300 ms fake LLM; --e2e-calls sets its calls). --smoke: a few
+                             seconds, tiny sizes, the debug builds.
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -56,7 +58,7 @@ fn run(args: &[String]) -> Result<()> {
     let command = args.first().map(String::as_str).unwrap_or("help");
     if command == "bench" {
         let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
-        return bench::run(&bench::Options::parse(&flags).map_err(|e| e.context(HELP))?).map(drop);
+        return bench::run(bench::Options::parse(&flags).map_err(|e| e.context(HELP))?);
     }
     let mut flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let only = match flags.iter().position(|f| *f == "--only") {

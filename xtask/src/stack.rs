@@ -201,11 +201,11 @@ fn service_command(bin: &str, envs: Vec<(&str, String)>) -> impl Fn() -> Command
     }
 }
 
-/// Starts PostgREST, the gateway (+ dashboard), the api and the worker, in that order.
-pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
+/// Starts PostgREST on the stack's ports and waits until it is ready; `extra`
+/// lines go into its configuration file as they are.
+pub fn start_postgrest(sup: &mut Supervisor, stack: &Stack, extra: &str) -> Result<()> {
     let logs = stack.logs();
     let p = stack.ports;
-
     let conf = stack.dir.join("postgrest.conf");
     std::fs::write(
         &conf,
@@ -219,7 +219,8 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
              server-port = {}\n\
              admin-server-port = {}\n\
              db-pool = 20\n\
-             db-max-rows = 1000\n",
+             db-max-rows = 1000\n\
+             {extra}",
             p.pg,
             stack.db,
             keys::JWT_SECRET,
@@ -239,6 +240,14 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
         None,
         sup,
     )?;
+    Ok(())
+}
+
+/// Starts PostgREST, the gateway (+ dashboard), the api and the worker, in that order.
+pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
+    let logs = stack.logs();
+    let p = stack.ports;
+    start_postgrest(sup, stack, "")?;
 
     sup.spawn(
         Spec::new("gateway", &logs),

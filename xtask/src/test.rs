@@ -240,13 +240,7 @@ pub fn run(stages: Stages) -> Result<()> {
 /// a timing threshold.
 fn bench_smoke(summary: &mut Vec<String>) -> Result<()> {
     println!("xtask test: bench smoke (cargo xtask bench --smoke)");
-    let parts = crate::bench::run(&crate::bench::Options {
-        ingest: true,
-        e2e: true,
-        smoke: true,
-        calls: None,
-    })?;
-    let numbers = crate::bench::check_numbers(&parts)?;
+    let numbers = crate::bench::smoke()?;
     summary.push(format!("bench smoke {numbers} numbers"));
     Ok(())
 }

@@ -35,14 +35,14 @@ impl Plan {
         if opts.smoke {
             Plan {
                 rate: 5.0,
-                calls: opts.calls.unwrap_or(10),
+                calls: opts.e2e_calls.unwrap_or(10),
                 configs: vec![(1, 8)],
                 rounds: 2,
             }
         } else {
             Plan {
                 rate: 20.0,
-                calls: opts.calls.unwrap_or(400),
+                calls: opts.e2e_calls.unwrap_or(400),
                 configs: vec![(1, 1), (1, 8), (1, 32), (1, 128), (2, 32)],
                 rounds: 8,
             }

@@ -1,151 +1,439 @@
-//! `cargo xtask bench`: rerunnable benchmarks on a throwaway stack of release
-//! builds (debug builds for `--smoke`) on free ports. Each part returns a [`Part`]; the run writes
-//! `bench/results/<date>-<sha>.json` and `.md` and prints the Markdown summary.
+//! `cargo xtask bench`: the rerunnable benchmark. It starts a throwaway stack on
+//! free ports in a temporary folder (release builds where a part runs our
+//! services), runs the chosen parts, and writes `bench/results/<date>-<sha>.json`
+//! with a Markdown summary beside it, which it also prints. Every result records
+//! the machine (cores, memory), the Postgres durability settings and the run's
+//! parameters. `--smoke` is the few-second run `cargo xtask test --only bench`
+//! makes: it checks that every part produces numbers, never how fast they are, and
+//! writes nothing into the repository.
 //!
-//! Parts: `ingest` (the webhook against the PostgREST baseline, fast and durable
-//! Postgres) and `e2e` (webhook to committed analysis with a 300 ms fake LLM).
-//! `--smoke` runs each for a few seconds so `cargo xtask test` can check that the
-//! tooling still produces numbers; it never asserts a timing.
+//! Parts: `queries` (the dashboard's queries at N calls under RLS), `dashboard`
+//! (download sizes), `ingest` (the webhook against the PostgREST baseline, fast and
+//! durable Postgres) and `e2e` (webhook to committed analysis with a 300 ms fake
+//! LLM). One file per part; each returns a [`Part`]. The services run from release
+//! builds, except in `--smoke`, which uses the debug builds the tests already made.
+
+mod dashboard;
+mod end_to_end;
+mod fake_openai;
+mod ingest;
+mod load;
+mod queries;
+mod services;
+mod stats;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::install::{self, run_ok};
-use crate::paths;
+use crate::install::run_ok;
+use crate::pg::Cluster;
+use crate::stack::{self, Ports, Stack};
+use crate::supervise::Supervisor;
+use crate::{install, keys, paths};
 
-mod end_to_end;
-mod fake_openai;
-mod ingest;
-mod load;
-mod services;
-mod stats;
-
-/// One part's results: JSON for the results file, Markdown for the summary.
+/// What one part of the benchmark measured.
 pub struct Part {
     pub name: String,
     pub json: Value,
     pub markdown: String,
 }
 
-/// What `cargo xtask bench` was asked to run.
+/// The parts `--only` can pick, in the order they run.
+pub const PARTS: [&str; 4] = ["queries", "dashboard", "ingest", "e2e"];
+
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub ingest: bool,
-    pub e2e: bool,
+    /// Parts to run (names from [`PARTS`]).
+    pub only: Vec<String>,
     pub smoke: bool,
-    /// Calls per measurement where a part takes a count (end to end).
-    pub calls: Option<usize>,
+    /// Calls the query benchmark seeds.
+    pub calls: u64,
+    /// Calls timed from webhook to analysis in the end-to-end part (default 400,
+    /// 10 with `--smoke`).
+    pub e2e_calls: Option<usize>,
 }
 
 impl Options {
-    /// `cargo xtask bench [--only ingest,e2e] [--smoke] [--calls N]`.
+    /// `[--only queries,dashboard,ingest,e2e] [--smoke] [--calls N] [--e2e-calls N]`.
     pub fn parse(flags: &[&str]) -> Result<Options> {
-        let mut opts = Options {
-            ingest: true,
-            e2e: true,
-            smoke: false,
-            calls: None,
-        };
+        let mut only: Vec<String> = Vec::new();
+        let mut smoke = false;
+        let mut calls = None;
+        let mut e2e_calls = None;
         let mut it = flags.iter();
         while let Some(flag) = it.next() {
             match *flag {
-                "--smoke" => opts.smoke = true,
+                "--smoke" => smoke = true,
                 "--only" => {
                     let list = it.next().context("--only needs a list of parts")?;
-                    opts.ingest = false;
-                    opts.e2e = false;
                     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                        match name {
-                            "ingest" => opts.ingest = true,
-                            "e2e" => opts.e2e = true,
-                            other => bail!("unknown bench part `{other}` (parts: ingest, e2e)"),
+                        if !PARTS.contains(&name) {
+                            bail!("unknown bench part `{name}` (parts: {})", PARTS.join(", "));
                         }
+                        only.push(name.to_string());
                     }
                 }
                 "--calls" => {
                     let n = it.next().context("--calls needs a number")?;
-                    opts.calls = Some(
+                    calls = Some(
+                        n.replace('_', "")
+                            .parse::<u64>()
+                            .with_context(|| format!("--calls {n}: not a number"))?,
+                    );
+                }
+                "--e2e-calls" => {
+                    let n = it.next().context("--e2e-calls needs a number")?;
+                    e2e_calls = Some(
                         n.parse()
                             .ok()
                             .filter(|n| *n > 0)
-                            .with_context(|| format!("--calls {n}: not a positive number"))?,
+                            .with_context(|| format!("--e2e-calls {n}: not a positive number"))?,
                     );
                 }
                 other => bail!("unknown bench option {other}"),
             }
         }
-        Ok(opts)
+        if only.is_empty() {
+            only = PARTS.iter().map(|p| p.to_string()).collect();
+        }
+        let calls = calls.unwrap_or(if smoke { 2_000 } else { 1_000_000 });
+        if calls < 1_000 {
+            bail!("--calls must be at least 1000");
+        }
+        Ok(Options {
+            only,
+            smoke,
+            calls,
+            e2e_calls,
+        })
+    }
+
+    pub fn runs(&self, part: &str) -> bool {
+        self.only.iter().any(|p| p == part)
     }
 }
 
-pub fn run(opts: &Options) -> Result<Vec<Part>> {
-    install::ensure(install::Purpose::Test)?;
-    build_services(opts.smoke)?;
-    let tmp = TempDir::new()?;
-    let mut parts = Vec::new();
-    if opts.ingest {
-        parts.push(ingest::run(opts, &tmp.0)?);
+/// Everything a part may use: the running stack and the run's options.
+pub struct Bench {
+    pub options: Options,
+    pub stack: Stack,
+    pub cluster: Cluster,
+    pub sup: Supervisor,
+}
+
+/// Removes the throwaway folder however the run ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
-    if opts.e2e {
-        parts.push(end_to_end::run(opts, &tmp.0)?);
-    }
-    let (json_path, md_path) = write_results(opts, &parts)?;
-    println!("\n{}", summary(opts, &parts));
+}
+
+/// `cargo xtask bench ...`: runs, writes the results into `bench/results/`, prints
+/// the summary.
+pub fn run(options: Options) -> Result<()> {
+    let (report, markdown) = measure(&options)?;
+    let sha = report["git_sha"].as_str().unwrap_or("nogit").to_string();
+    let dir = paths::root().join("bench").join("results");
+    std::fs::create_dir_all(&dir)?;
+    let stem = format!(
+        "{}-{}{}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        sha,
+        if options.smoke { "-smoke" } else { "" }
+    );
+    let json_path = dir.join(format!("{stem}.json"));
+    let md_path = dir.join(format!("{stem}.md"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
+    std::fs::write(&md_path, &markdown)?;
+    println!("{markdown}");
     println!(
-        "xtask bench: results in {} and {}",
+        "xtask bench: wrote {} and {}",
         json_path.display(),
         md_path.display()
     );
-    Ok(parts)
+    Ok(())
 }
 
-/// The smoke stage's only assertion: every part produced its numbers (finite,
-/// and positive where they count something). Never a timing threshold.
-pub fn check_numbers(parts: &[Part]) -> Result<usize> {
-    let mut checked = 0;
-    let mut missing = Vec::new();
-    for part in parts {
-        let paths: Vec<String> = match part.name.as_str() {
-            "ingest" => (0..2)
-                .flat_map(|v| {
-                    ["webhook", "postgrest"].into_iter().flat_map(move |t| {
-                        [
-                            format!("/variants/{v}/{t}/saturation/per_second/median"),
-                            format!("/variants/{v}/{t}/saturation/p99_ms/median"),
-                            format!("/variants/{v}/{t}/open_loop/0/latency/p99_ms"),
-                        ]
-                    })
-                })
-                .collect(),
-            "end_to_end" => vec![
-                "/latency/ms/p50_ms".into(),
-                "/latency/ms/p95_ms".into(),
-                "/throughput/0/analyses_per_second".into(),
-            ],
-            _ => Vec::new(),
-        };
-        for path in paths {
-            match part.json.pointer(&path).and_then(Value::as_f64) {
-                Some(x) if x.is_finite() && x > 0.0 => checked += 1,
-                _ => missing.push(format!("{}{path}", part.name)),
+/// The smoke run inside `cargo xtask test`: every part that needs no extra
+/// release build, tiny sizes, and a check that each produced numbers. Returns how
+/// many numbers it checked.
+pub fn smoke() -> Result<usize> {
+    let options = Options {
+        only: PARTS.iter().map(|p| p.to_string()).collect(),
+        smoke: true,
+        calls: 2_000,
+        e2e_calls: None,
+    };
+    let (report, _) = measure(&options)?;
+    let mut numbers = 0;
+    for part in report["parts"]
+        .as_object()
+        .context("parts in the report")?
+        .values()
+    {
+        numbers += count_numbers(part);
+    }
+    for name in &options.only {
+        if report["parts"].get(name).is_none() {
+            continue; // a part not wired in yet
+        }
+        if count_numbers(&report["parts"][name]) == 0 {
+            bail!("bench smoke: part {name} produced no numbers");
+        }
+    }
+    for name in ["ingest", "end_to_end"] {
+        if let Some(part) = report["parts"].get(name) {
+            check_numbers(name, part)?;
+        }
+    }
+    if let Some(queries) = report["parts"]["queries"]["results"].as_array() {
+        for q in queries {
+            let p50 = q["p50_ms"].as_f64().unwrap_or(-1.0);
+            if p50 <= 0.0 || q["samples"].as_u64().unwrap_or(0) == 0 {
+                bail!("bench smoke: query {} has no timing: {q}", q["query"]);
             }
         }
     }
+    Ok(numbers)
+}
+
+/// The ingest and end-to-end figures the smoke run must find: finite, and
+/// positive (they count requests or milliseconds). Never a timing threshold.
+fn check_numbers(name: &str, part: &Value) -> Result<()> {
+    let paths: Vec<String> = match name {
+        "ingest" => (0..2)
+            .flat_map(|v| {
+                ["webhook", "postgrest"].into_iter().flat_map(move |t| {
+                    [
+                        format!("/variants/{v}/{t}/saturation/per_second/median"),
+                        format!("/variants/{v}/{t}/saturation/p99_ms/median"),
+                        format!("/variants/{v}/{t}/open_loop/0/latency/p99_ms"),
+                    ]
+                })
+            })
+            .collect(),
+        _ => vec![
+            "/latency/ms/p50_ms".into(),
+            "/latency/ms/p95_ms".into(),
+            "/throughput/0/analyses_per_second".into(),
+        ],
+    };
+    let missing: Vec<String> = paths
+        .into_iter()
+        .filter(|p| {
+            !part
+                .pointer(p)
+                .and_then(Value::as_f64)
+                .is_some_and(|x| x.is_finite() && x > 0.0)
+        })
+        .collect();
     if !missing.is_empty() {
         bail!(
-            "the benchmark produced no number for {}",
+            "bench smoke: part {name} produced no number for {}",
             missing.join(", ")
         );
     }
-    Ok(checked)
+    Ok(())
 }
 
-/// Whether the services run from release builds (every measuring run) or from the
-/// debug builds the test suite has already made (`--smoke`, which only checks that
-/// the tooling produces numbers and must not cost a release build of the workspace).
+fn count_numbers(v: &Value) -> usize {
+    match v {
+        Value::Number(_) => 1,
+        Value::Array(a) => a.iter().map(count_numbers).sum(),
+        Value::Object(o) => o.values().map(count_numbers).sum(),
+        _ => 0,
+    }
+}
+
+/// Starts the stack, runs the parts, stops everything; returns the report and
+/// its Markdown.
+fn measure(options: &Options) -> Result<(Value, String)> {
+    let started = Instant::now();
+    // The code measured is the code at the start of the run.
+    let sha = git_sha();
+    install::ensure(install::Purpose::Test)?;
+    if options.runs("ingest") || options.runs("e2e") {
+        build_services(options.smoke)?;
+    }
+    let tmp = TempDir(std::env::temp_dir().join(format!("dcm-bench-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    std::fs::create_dir_all(tmp.0.join("logs"))?;
+    let ports = Ports::free()?;
+    let stack = Stack {
+        ports,
+        db: "app".into(),
+        webhook_secret: keys::random_secret(),
+        dir: tmp.0.clone(),
+    };
+    let cluster = Cluster::at(tmp.0.join("pg"), ports.pg)?;
+    let mut sup = Supervisor::new(Arc::new(AtomicBool::new(false)));
+    println!(
+        "xtask bench: throwaway Postgres on port {} in {}",
+        ports.pg,
+        tmp.0.display()
+    );
+    stack::start_postgres(&mut sup, &cluster, &stack.logs())?;
+    cluster.prepare_database("app", false)?;
+    // EXPLAIN evidence through PostgREST: the plan of exactly the query it runs,
+    // under the caller's RLS.
+    stack::start_postgrest(&mut sup, &stack, "db-plan-enabled = true\n")?;
+
+    let mut bench = Bench {
+        options: options.clone(),
+        stack,
+        cluster,
+        sup,
+    };
+    let mut parts = serde_json::Map::new();
+    let mut sections = Vec::new();
+    for name in PARTS.iter().filter(|p| options.runs(p)) {
+        let part_started = Instant::now();
+        let part = match *name {
+            "queries" => Some(queries::run(&mut bench)?),
+            "dashboard" => Some(dashboard::run(&mut bench)?),
+            "ingest" => Some(ingest::run(options, &tmp.0)?),
+            "e2e" => Some(end_to_end::run(options, &tmp.0)?),
+            _ => None,
+        };
+        let Some(part) = part else {
+            println!("xtask bench: part {name} is not implemented yet; skipped");
+            continue;
+        };
+        println!(
+            "xtask bench: part {} done in {:.0} s",
+            part.name,
+            part_started.elapsed().as_secs_f64()
+        );
+        sections.push(part.markdown);
+        parts.insert(part.name, part.json);
+    }
+    let machine = machine(&bench.cluster, &bench.stack.db)?;
+    bench.sup.shutdown();
+
+    let report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "git_sha": sha,
+        "machine": machine,
+        "parameters": {
+            "parts": options.only,
+            "smoke": options.smoke,
+            "calls": options.calls,
+            "seconds": started.elapsed().as_secs(),
+        },
+        "parts": parts,
+    });
+    let markdown = format!(
+        "# Benchmark {}\n\n{}\n\n{}\n",
+        report["date"].as_str().unwrap_or(""),
+        machine_markdown(&report),
+        sections.join("\n\n")
+    );
+    Ok((report, markdown))
+}
+
+/// Cores, memory, and the Postgres settings that decide what a commit costs.
+fn machine(cluster: &Cluster, db: &str) -> Result<Value> {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut postgres = serde_json::Map::new();
+    for setting in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "full_page_writes",
+        "wal_level",
+        "shared_buffers",
+        "work_mem",
+        "effective_cache_size",
+        "jit",
+        "max_connections",
+    ] {
+        postgres.insert(
+            setting.into(),
+            json!(cluster.query_value(db, &format!("show {setting}"))?),
+        );
+    }
+    Ok(json!({
+        "cores": cores,
+        "cpu": cpu,
+        "memory_gib": (mem_kb as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        "load_average_at_end": load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "postgres": postgres,
+    }))
+}
+
+fn machine_markdown(report: &Value) -> String {
+    let m = &report["machine"];
+    let pg = &m["postgres"];
+    format!(
+        "Machine: {} cores ({}), {} GiB memory, load average at the end {}. \
+         Postgres {}: fsync={}, synchronous_commit={}, full_page_writes={}, shared_buffers={}, jit={}. \
+         Run: parts {}, {} calls{}, git {}, {} s.",
+        m["cores"],
+        m["cpu"].as_str().unwrap_or("?"),
+        m["memory_gib"],
+        m["load_average_at_end"].as_str().unwrap_or("?"),
+        pg["server_version"].as_str().unwrap_or("?"),
+        pg["fsync"].as_str().unwrap_or("?"),
+        pg["synchronous_commit"].as_str().unwrap_or("?"),
+        pg["full_page_writes"].as_str().unwrap_or("?"),
+        pg["shared_buffers"].as_str().unwrap_or("?"),
+        pg["jit"].as_str().unwrap_or("?"),
+        report["parameters"]["parts"],
+        report["parameters"]["calls"],
+        if report["parameters"]["smoke"].as_bool() == Some(true) {
+            " (smoke run: sizes too small to mean anything)"
+        } else {
+            ""
+        },
+        report["git_sha"].as_str().unwrap_or("?"),
+        report["parameters"]["seconds"],
+    )
+}
+
+/// The short commit id, with `-dirty` when the work tree has changes.
+fn git_sha() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--short=10", "HEAD"])
+        .current_dir(paths::root())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let sha = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dirty = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(paths::root())
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    Some(if dirty { format!("{sha}-dirty") } else { sha })
+}
+
+/// Whether the api and the worker run from release builds (every measuring run)
+/// or from the debug builds the test suite has already made (`--smoke`, which only
+/// checks that the tooling produces numbers and must not cost a release build).
 static RELEASE: AtomicBool = AtomicBool::new(true);
 
 /// Release builds for measuring: debug builds measure the compiler, not the service.
@@ -172,108 +460,13 @@ pub fn service_bin(name: &str) -> PathBuf {
     }
 }
 
-/// Removes the throwaway folder however the run ends.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir> {
-        let dir = std::env::temp_dir().join(format!("dcm-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
+/// Runs a psql script file against the bench database with psql variables.
+pub fn psql_file(cluster: &Cluster, db: &str, file: &Path, vars: &[(&str, String)]) -> Result<()> {
+    let mut cmd = cluster.psql(db);
+    cmd.arg("-1");
+    for (k, v) in vars {
+        cmd.arg("-v").arg(format!("{k}={v}"));
     }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Cores, memory and CPU model: every result says what it ran on.
-pub fn machine() -> Value {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_kb: u64 = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
-        .unwrap_or_default();
-    json!({
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "memory_gib": (mem_kb as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
-        "cpu": model,
-        "load_average_at_start": std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" "),
-    })
-}
-
-fn git(args: &[&str]) -> String {
-    Command::new("git")
-        .args(args)
-        .current_dir(paths::root())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn summary(opts: &Options, parts: &[Part]) -> String {
-    let mut md = format!(
-        "# cargo xtask bench{}\n\ncommit `{}`, {}; machine: {}\n",
-        if opts.smoke { " --smoke" } else { "" },
-        git(&["rev-parse", "--short", "HEAD"]),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        machine()
-    );
-    for part in parts {
-        md.push_str(&format!("\n## {}\n\n{}\n", part.name, part.markdown));
-    }
-    md
-}
-
-fn write_results(opts: &Options, parts: &[Part]) -> Result<(PathBuf, PathBuf)> {
-    // A smoke run only proves the tooling works: it stays out of the repository.
-    let dir = if opts.smoke {
-        paths::target_dir().join("bench-smoke")
-    } else {
-        paths::root().join("bench/results")
-    };
-    std::fs::create_dir_all(&dir)?;
-    let sha = git(&["rev-parse", "--short", "HEAD"]);
-    let stem = format!(
-        "{}-{sha}{}",
-        chrono::Utc::now().format("%Y-%m-%d"),
-        if opts.smoke { "-smoke" } else { "" }
-    );
-    let mut doc = json!({
-        "commit": git(&["rev-parse", "HEAD"]),
-        "dirty": !git(&["status", "--porcelain"]).is_empty(),
-        "at": chrono::Utc::now().to_rfc3339(),
-        "smoke": opts.smoke,
-        "machine": machine(),
-        "parts": {},
-    });
-    for part in parts {
-        doc["parts"][&part.name] = part.json.clone();
-    }
-    let json_path = dir.join(format!("{stem}.json"));
-    write(&json_path, &serde_json::to_string_pretty(&doc)?)?;
-    let md_path = dir.join(format!("{stem}.md"));
-    write(&md_path, &summary(opts, parts))?;
-    Ok((json_path, md_path))
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    cmd.arg("-f").arg(file);
+    crate::pg::run_quiet(&mut cmd, &format!("psql -f {}", file.display())).map(drop)
 }

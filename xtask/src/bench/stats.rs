@@ -46,6 +46,20 @@ pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// p50, p95, min, max and the sample count of timings in milliseconds, rounded
+/// to 0.1 ms (the dashboard queries report these).
+pub fn summary(samples: &[f64]) -> Value {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    json!({
+        "samples": sorted.len(),
+        "p50_ms": round1(percentile(&sorted, 50.0)),
+        "p95_ms": round1(percentile(&sorted, 95.0)),
+        "min_ms": round1(sorted.first().copied().unwrap_or(f64::NAN)),
+        "max_ms": round1(sorted.last().copied().unwrap_or(f64::NAN)),
+    })
+}
+
 /// A JSON number for a Markdown cell (`-` when missing).
 pub fn cell(v: &Value) -> String {
     match v.as_f64() {
@@ -74,5 +88,16 @@ mod tests {
         assert_eq!(v["median"], 2.5);
         assert_eq!(v["min"], 1.0);
         assert_eq!(v["max"], 4.0);
+    }
+
+    #[test]
+    fn a_summary_has_the_nearest_rank_p50_and_p95() {
+        let s: Vec<f64> = (1..=20).rev().map(f64::from).collect();
+        let v = summary(&s);
+        assert_eq!(v["samples"], 20);
+        assert_eq!(v["p50_ms"], 10.0);
+        assert_eq!(v["p95_ms"], 19.0);
+        assert_eq!(v["min_ms"], 1.0);
+        assert_eq!(v["max_ms"], 20.0);
     }
 }
