@@ -8,7 +8,6 @@
 use serde::Deserialize;
 
 use crate::format::humanize;
-use crate::urlstate::{decode, encode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -472,7 +471,7 @@ impl QueueState {
     pub fn to_query_string(&self) -> String {
         let mut parts = Vec::new();
         if let Some(d) = &self.dealership {
-            parts.push(format!("d={}", encode(d).replace('%', "%25")));
+            parts.push(format!("d={}", crate::querystring::encode(d)));
         }
         if self.sort == QueueSort::Oldest {
             parts.push("sort=oldest".into());
@@ -485,12 +484,8 @@ impl QueueState {
 
     pub fn parse(query: &str) -> QueueState {
         let mut state = QueueState::default();
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, raw)) = pair.split_once('=') else {
-                continue;
-            };
-            let value = decode(raw);
-            match key {
+        for (key, value) in crate::querystring::pairs(query) {
+            match key.as_str() {
                 "d" if !value.is_empty() && value != "all" => state.dealership = Some(value),
                 "sort" if value == "oldest" => state.sort = QueueSort::Oldest,
                 "mine" if value == "1" => state.mine = true,

@@ -188,9 +188,8 @@ impl ViewState {
         format!("calls-{safe}-{first}_{last}.csv")
     }
 
-    /// The URL query string (without `?`). Values are encoded so that they survive
-    /// the router, which percent-decodes the whole query once before handing it back
-    /// to [`ViewState::parse`]: hence `%` itself is escaped a second time.
+    /// The URL query string (without `?`), through the one codec
+    /// ([`crate::querystring`]) that survives the router's decode.
     pub fn to_query_string(&self) -> String {
         let mut parts: Vec<(&str, String)> = Vec::new();
         if let Some(d) = &self.dealership {
@@ -242,11 +241,7 @@ impl ViewState {
             parts.push(("ad", c.dealership_id.clone()));
             parts.push(("ac", c.call_id.clone()));
         }
-        parts
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", encode(&v).replace('%', "%25")))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::querystring::write(parts)
     }
 
     /// Reads a (router-decoded) query string. Unknown keys and bad values are ignored,
@@ -255,15 +250,11 @@ impl ViewState {
         let mut state = ViewState::default();
         let (mut range, mut from, mut to) = (None, None, None);
         let (mut at, mut ad, mut ac) = (None, None, None);
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, raw)) = pair.split_once('=') else {
-                continue;
-            };
-            let value = decode(raw);
+        for (key, value) in crate::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
             }
-            match key {
+            match key.as_str() {
                 "d" if value != "all" => state.dealership = Some(value),
                 "range" => range = Some(value),
                 "from" => from = Some(value),
@@ -326,48 +317,6 @@ fn quote(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Percent-encodes everything but unreserved characters; spaces become `+`.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let digit = |c: u8| (c as char).to_digit(16);
-    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
-}
-
-/// Reverses [`encode`]; malformed escapes are kept literally.
-pub fn decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl From<&str> for ViewState {
     fn from(query: &str) -> Self {
         ViewState::parse(query)
@@ -426,29 +375,11 @@ mod tests {
 
     use super::*;
 
-    /// What the router does between writing and reading a URL: one percent-decode.
+    /// What the router does between writing and reading a URL.
     fn through_router(state: &ViewState) -> ViewState {
-        let written = state.to_query_string();
-        let b = written.as_bytes();
-        let mut decoded = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b
-                .get(i + 1..i + 3)
-                .filter(|_| b[i] == b'%')
-                .and_then(hex_byte)
-            {
-                Some(v) => {
-                    decoded.push(v);
-                    i += 3;
-                }
-                None => {
-                    decoded.push(b[i]);
-                    i += 1;
-                }
-            }
-        }
-        ViewState::parse(&String::from_utf8(decoded).unwrap())
+        ViewState::parse(&crate::querystring::tests::through_router(
+            &state.to_query_string(),
+        ))
     }
 
     fn sample() -> ViewState {
@@ -660,12 +591,5 @@ mod tests {
         assert_eq!(next.dealership, None);
         assert_eq!(next.after, None);
         assert_eq!(next.verdicts, sample().verdicts);
-    }
-
-    #[test]
-    fn decoding_keeps_malformed_escapes_literally() {
-        assert_eq!(decode("100%"), "100%");
-        assert_eq!(decode("a%zzb"), "a%zzb");
-        assert_eq!(decode("caf%C3%A9+x"), "café x");
     }
 }
