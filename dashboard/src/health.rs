@@ -187,8 +187,14 @@ pub struct Bar {
     pub title: String,
 }
 
-/// Stacked bars scaled to the busiest bucket, in a `width` x `height` box.
-pub fn trend_bars(trend: &[TrendBucket], width: f64, height: f64) -> Vec<Bar> {
+/// Stacked bars scaled to the busiest bucket, in a `width` x `height` box; `label`
+/// names a bucket (from its start) in the tooltip.
+pub fn trend_bars(
+    trend: &[TrendBucket],
+    width: f64,
+    height: f64,
+    label: impl Fn(&str) -> String,
+) -> Vec<Bar> {
     let max = trend
         .iter()
         .map(|b| b.good + b.needs_review + b.bad + b.unanalyzed)
@@ -216,7 +222,7 @@ pub fn trend_bars(trend: &[TrendBucket], width: f64, height: f64) -> Vec<Bar> {
                 segments,
                 title: format!(
                     "{}: {} good, {} needs review, {} bad, {} not analyzed",
-                    crate::time::utc_label(&b.bucket_start),
+                    label(&b.bucket_start),
                     b.good,
                     b.needs_review,
                     b.bad,
@@ -340,7 +346,7 @@ mod tests {
             bad,
             unanalyzed: 0,
         };
-        let bars = trend_bars(&[b(2, 2), b(1, 0)], 100.0, 40.0);
+        let bars = trend_bars(&[b(2, 2), b(1, 0)], 100.0, 40.0, |s| s.to_string());
         assert_eq!(bars.len(), 2);
         assert_eq!(
             bars[0].segments[0],

@@ -4,10 +4,13 @@
 mod api;
 mod components;
 mod config;
+#[cfg(test)]
+mod contrast;
 mod csv;
 mod format;
 mod health;
 mod keys;
+mod place;
 mod platform;
 mod querystring;
 mod review;

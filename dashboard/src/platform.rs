@@ -159,7 +159,10 @@ mod imp {
         let editable = active
             .dyn_ref::<web_sys::HtmlElement>()
             .is_some_and(|e| e.is_content_editable());
-        let in_dialog = matches!(active.closest("dialog, [role=dialog], [role=alertdialog]"), Ok(Some(_)));
+        let in_dialog = matches!(
+            active.closest("dialog, [role=dialog], [role=alertdialog]"),
+            Ok(Some(_))
+        );
         crate::keys::FocusTarget {
             tag: active.tag_name().to_ascii_lowercase(),
             editable,
@@ -215,10 +218,17 @@ mod imp {
         }
     }
 
+    pub fn session_remove(key: &str) {
+        if let Some(s) = session_storage() {
+            let _ = s.remove_item(key);
+        }
+    }
+
     /// The viewer's own IANA time zone, as the browser reports it.
     pub fn viewer_zone() -> String {
-        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-            .resolved_options();
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
         js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
             .ok()
             .and_then(|v| v.as_string())
@@ -300,6 +310,8 @@ mod imp {
     }
 
     pub fn session_set(_key: &str, _value: &str) {}
+
+    pub fn session_remove(_key: &str) {}
 
     pub fn viewer_zone() -> String {
         "UTC".into()

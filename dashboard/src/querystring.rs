@@ -13,12 +13,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// What would be read as query syntax after the router's decode.
-const SYNTAX: &AsciiSet = &CONTROLS
-    .add(b'%')
-    .add(b'&')
-    .add(b'=')
-    .add(b'+')
-    .add(b'#');
+const SYNTAX: &AsciiSet = &CONTROLS.add(b'%').add(b'&').add(b'=').add(b'+').add(b'#');
 
 /// One value for a route's query string.
 pub fn encode(value: &str) -> String {
@@ -97,8 +92,14 @@ pub mod tests {
 
     #[test]
     fn old_links_with_plus_for_space_and_malformed_escapes_still_read() {
-        assert_eq!(pairs("q=oil+change"), vec![("q".into(), "oil change".into())]);
+        assert_eq!(
+            pairs("q=oil+change"),
+            vec![("q".into(), "oil change".into())]
+        );
         assert_eq!(pairs("q=a%zzb"), vec![("q".into(), "a%zzb".into())]);
-        assert_eq!(pairs("?d=x&bare"), vec![("d".into(), "x".into()), ("bare".into(), "".into())]);
+        assert_eq!(
+            pairs("?d=x&bare"),
+            vec![("d".into(), "x".into()), ("bare".into(), "".into())]
+        );
     }
 }

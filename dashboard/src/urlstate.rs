@@ -27,6 +27,9 @@ pub struct Cursor {
     pub first_event_at: String,
     pub dealership_id: String,
     pub call_id: String,
+    /// How many rows the earlier pages showed (`an`), for "51–74 of 74"; `None` in
+    /// a link written before it was kept.
+    pub shown_before: Option<usize>,
 }
 
 /// Everything a shareable view of the dashboard depends on.
@@ -74,14 +77,11 @@ impl ViewState {
             || self.search.is_some()
     }
 
-    /// `[start, end)` of the view's window in ms. With one dealership selected a
-    /// custom range is that dealership's local days (`offset_ms`: its offset from UTC
-    /// at an instant, from the browser's Intl); with all dealerships, UTC days.
+    /// `[start, end)` of the view's window in ms. A custom range is local days of
+    /// the screen's zone (`offset_ms`: its offset from UTC at an instant, from the
+    /// browser's Intl): the dealership's, or the viewer's for all dealerships.
     pub fn bounds_ms(&self, now_ms: f64, offset_ms: impl Fn(f64) -> f64) -> (f64, f64) {
-        match self.dealership {
-            Some(_) => self.window.bounds_in_zone_ms(now_ms, offset_ms),
-            None => self.window.bounds_ms(now_ms),
-        }
+        self.window.bounds_in_zone_ms(now_ms, offset_ms)
     }
 
     /// PostgREST filter parameters for the calls table and the `calls_export` view
@@ -167,13 +167,12 @@ impl ViewState {
     /// the days of `bounds` in the zone of `offset_ms` (UTC for all dealerships).
     pub fn csv_filename(&self, bounds: (f64, f64), offset_ms: impl Fn(f64) -> f64) -> String {
         let who = self.dealership.as_deref().unwrap_or("all");
-        let (first, last) = match (&self.window, &self.dealership) {
-            (Window::Custom { from, to }, _) => (from.clone(), to.clone()),
-            (_, Some(_)) => (
+        let (first, last) = match &self.window {
+            Window::Custom { from, to } => (from.clone(), to.clone()),
+            _ => (
                 day_from_ms(bounds.0 + offset_ms(bounds.0)),
                 day_from_ms(bounds.1 + offset_ms(bounds.1)),
             ),
-            (_, None) => (day_from_ms(bounds.0), day_from_ms(bounds.1)),
         };
         let safe: String = who
             .chars()
@@ -240,6 +239,9 @@ impl ViewState {
             parts.push(("at", c.first_event_at.clone()));
             parts.push(("ad", c.dealership_id.clone()));
             parts.push(("ac", c.call_id.clone()));
+            if let Some(n) = c.shown_before {
+                parts.push(("an", n.to_string()));
+            }
         }
         crate::querystring::write(parts)
     }
@@ -249,7 +251,7 @@ impl ViewState {
     pub fn parse(query: &str) -> ViewState {
         let mut state = ViewState::default();
         let (mut range, mut from, mut to) = (None, None, None);
-        let (mut at, mut ad, mut ac) = (None, None, None);
+        let (mut at, mut ad, mut ac, mut an) = (None, None, None, None);
         for (key, value) in crate::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
@@ -276,6 +278,7 @@ impl ViewState {
                 "at" => at = Some(value),
                 "ad" => ad = Some(value),
                 "ac" => ac = Some(value),
+                "an" => an = value.parse().ok(),
                 _ => {}
             }
         }
@@ -291,6 +294,7 @@ impl ViewState {
                 first_event_at,
                 dealership_id,
                 call_id,
+                shown_before: an,
             });
         }
         state
@@ -396,6 +400,7 @@ mod tests {
                 first_event_at: "2026-11-20T10:00:00.123456+00:00".into(),
                 dealership_id: "toyota-braintree".into(),
                 call_id: "call,with(odd)chars".into(),
+                shown_before: Some(50),
             }),
         }
     }
@@ -555,11 +560,13 @@ mod tests {
             week.csv_filename(bounds, eastern),
             "calls-toyota-braintree-2026-11-13_2026-11-20.csv"
         );
+        // All dealerships: the viewer's zone (here UTC) names the days.
         let all = week.with_dealership(None);
+        let utc = |_: f64| 0.0;
         assert_eq!(
-            all.csv_filename(all.bounds_ms(now, eastern), eastern),
+            all.csv_filename(all.bounds_ms(now, utc), utc),
             "calls-all-2026-11-14_2026-11-21.csv",
-            "all dealerships: UTC days"
+            "all dealerships, a viewer in UTC"
         );
         let custom = ViewState {
             window: Window::custom("2026-11-14", "2026-11-20").unwrap(),
@@ -572,7 +579,7 @@ mod tests {
     }
 
     #[test]
-    fn a_custom_range_is_local_for_one_dealership_and_utc_for_all() {
+    fn a_custom_range_is_local_days_of_the_screens_zone_for_one_or_all_dealerships() {
         let eastern = |_: f64| -5.0 * 3_600_000.0;
         let one = ViewState {
             dealership: Some("toyota-braintree".into()),
@@ -581,7 +588,10 @@ mod tests {
         };
         let (start, _) = one.bounds_ms(0.0, eastern);
         assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        // All dealerships: the zone is the viewer's, passed in the same way.
         let (start, _) = one.with_dealership(None).bounds_ms(0.0, eastern);
+        assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        let (start, _) = one.with_dealership(None).bounds_ms(0.0, |_| 0.0);
         assert_eq!(iso_from_ms(start), "2026-11-19T00:00:00.000Z");
     }
 

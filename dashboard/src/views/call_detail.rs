@@ -383,7 +383,8 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
         let current = current.clone();
         let mut act = act.clone();
         move |e: KeyboardEvent| {
-            if !me_now.role.can_review() {
+            // Typing a note or picking an assignee: letters are text, not commands.
+            if !me_now.role.can_review() || !crate::keys::shortcuts_allowed() {
                 return;
             }
             let Key::Character(c) = e.key() else { return };

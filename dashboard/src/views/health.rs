@@ -48,6 +48,9 @@ pub fn Health(view: ViewState) -> Element {
 #[component]
 fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
     let api = use_api();
+    let dealerships = crate::views::shell::use_dealerships();
+    let zone = crate::views::shell::screen_zone(dealership.as_deref(), &dealerships.read())
+        .unwrap_or_else(|| "UTC".into());
     let mut report = use_resource(use_reactive!(|dealership, hours| {
         let api = api.clone();
         async move { api.health(dealership.as_deref(), hours).await }
@@ -109,7 +112,7 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
                     ul { class: "flags", for f in flags { li { "{f}" } } }
                 }
                 h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
-                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
+                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, zone: zone.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
                 div { class: "legend",
                     for v in ["good", "needs_review", "bad"] {
                         span { class: "key seg-{v}", "{humanize(v)}" }
