@@ -75,6 +75,14 @@ impl Browser {
                 ]
             }
         });
+        // A desktop window is at least 500 px wide, so a phone's viewport is
+        // Chromium's device emulation (the same renderer, a 390 px layout viewport).
+        let mut capabilities = capabilities;
+        if width < 500 {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0}
+            });
+        }
         let capabilities = capabilities.as_object().unwrap().clone();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + WAIT;

@@ -527,6 +527,15 @@ async fn every_screen_fits_a_390_px_phone_with_stacked_panels_and_card_rows() {
 
     browser.wait_for("section.panel.health .headline").await;
     assert_fits_the_phone(&browser, "health").await;
+    // The upset call raised a flag today: the top flags link to those calls.
+    let link = browser
+        .wait_for("section.panel.health[data-hours='24'] a.flag-link")
+        .await;
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert!(
+        href.starts_with("/calls?") && href.contains("flags="),
+        "a top flag links to the filtered list: {href}"
+    );
 
     open_calls_until_visible(&browser, &calls.north_upset).await;
     assert_fits_the_phone(&browser, "calls").await;

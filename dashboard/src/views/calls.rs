@@ -5,7 +5,7 @@
 use dioxus::prelude::*;
 use domain::analysis::{Flag, Verdict};
 
-use crate::api::data::{CallRow, Dealership};
+use crate::api::data::{is_not_set_up, CallRow, Dealership, NOT_SET_UP};
 use crate::api::{use_api, ApiError};
 use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
@@ -243,7 +243,8 @@ pub fn Calls(view: ViewState) -> Element {
                                     "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
                                     onclick: { let open = open.clone(); move |_| open(i) },
                                     td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_label, true)} }
-                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)} } }
+                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)}
+                                        if is_not_set_up(&zones, &row.dealership_id) { span { class: "not-set-up", "{NOT_SET_UP}" } } } }
                                     td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone.as_deref())} }
                                     td { "data-label": "Duration", {duration(row.duration_sec)} }
                                     td {

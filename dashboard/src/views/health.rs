@@ -3,6 +3,8 @@
 
 use dioxus::prelude::*;
 
+use domain::analysis::Flag;
+
 use crate::api::use_api;
 use crate::components::{ErrorNote, Loading, TrendChart};
 use crate::format::{humanize, percent};
@@ -91,9 +93,21 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
             .into_iter()
             .flatten()
             .collect();
-            let flags = r.top_flags_text();
+            // Each top flag links to the list of those calls in this period.
+            let flags: Vec<(String, Route)> = r
+                .top_flags
+                .iter()
+                .zip(r.top_flags_text())
+                .map(|(f, text)| {
+                    let view = ViewState {
+                        flags: Flag::parse(&f.flag).into_iter().collect(),
+                        ..list_view.clone()
+                    };
+                    (text, Route::Calls { view })
+                })
+                .collect();
             rsx! {
-                p { class: "headline", "{r.headline()}" }
+                p { class: "headline {r.mood().class()}", "data-mood": "{r.mood().label()}", "{r.headline()}" }
                 dl { class: "stats",
                     div { dt { "Calls" } dd { class: "calls-count", "{r.current.calls}" } }
                     div { dt { "Good" } dd { class: "good", "{percent(good)}" } }
@@ -109,7 +123,9 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
                 if flags.is_empty() {
                     p { class: "muted", "No flags raised." }
                 } else {
-                    ul { class: "flags", for f in flags { li { "{f}" } } }
+                    ul { class: "flags",
+                        for (text, to) in flags { li { Link { to, class: "flag-link", "{text}" } } }
+                    }
                 }
                 h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
                 TrendChart { trend: r.trend.clone(), hourly: hours <= 24, zone: zone.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
