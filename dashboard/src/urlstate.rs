@@ -11,7 +11,8 @@ pub const PAGE_SIZE: usize = 50;
 /// The most rows one CSV export returns (PostgREST streams them; the browser saves them).
 pub const CSV_LIMIT: usize = 10_000;
 
-/// Review states a filter can ask for (`domain` has no review enum the wasm side uses).
+/// Review states a filter can ask for: `domain::review::ReviewStatus`'s spellings
+/// (a test checks they agree), as strings for the URL.
 pub const REVIEW_STATUSES: [&str; 5] = [
     "open",
     "reviewed",
@@ -378,6 +379,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_review_filter_offers_exactly_the_domains_statuses() {
+        let domain: Vec<&str> = domain::review::ReviewStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(REVIEW_STATUSES.to_vec(), domain);
+    }
 
     /// What the router does between writing and reading a URL.
     fn through_router(state: &ViewState) -> ViewState {

@@ -8,6 +8,7 @@ use dioxus::prelude::*;
 
 use crate::review::{
     allowed_targets, assign_choice, AssignChoice, Change, Me, Member, ReviewState, ReviewStatus,
+    StatusUi,
 };
 
 #[component]

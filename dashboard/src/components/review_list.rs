@@ -14,7 +14,7 @@ use crate::place::{self, row_key};
 use crate::platform;
 use crate::review::{
     age_label, assign_candidates, assign_choice, optimistic, rollback, AssignChoice, Change, Me,
-    Member, ReviewStatus, Team,
+    Member, ReviewStatus, StatusUi, Team,
 };
 use crate::urlstate::ViewState;
 use crate::views::shell::{use_me, use_reviews_changed};
@@ -216,7 +216,7 @@ pub fn ReviewList(
                     );
                 }
                 Key::Character(c) if me_now.role.can_review() => {
-                    if let Some(to) = ReviewStatus::from_shortcut(&c) {
+                    if let Some(to) = crate::review::status_from_shortcut(&c) {
                         e.prevent_default();
                         if to.needs_notes() {
                             composing.set(Some((item.dealership_id, item.call_id, to)));
