@@ -549,7 +549,9 @@ async fn every_screen_fits_a_390_px_phone_with_stacked_panels_and_card_rows() {
         .goto(&format!("{base}/calls/{}/{}", NORTH[0], calls.north_upset))
         .await;
     browser.wait_for("#review-panel #review-status").await;
-    browser.wait_for("#transcript .turn").await;
+    browser
+        .wait_for("#transcript pre.plain-transcript, #transcript .turn")
+        .await;
     assert_fits_the_phone(&browser, "call-detail").await;
     assert!(
         within_width(&browser, "#review-panel").await,
