@@ -67,6 +67,45 @@ pub struct HealthReport {
     pub waiting_for_review: i64,
 }
 
+/// The headline's thresholds (docs/dashboard.md, "Health headline"), on the
+/// period's analyzed calls. Any one of the first group makes it "Needs attention".
+pub const ATTENTION_BAD_SHARE: f64 = 0.15;
+pub const ATTENTION_UPSET: i64 = 5;
+pub const ATTENTION_UPSET_SHARE: f64 = 0.10;
+pub const ATTENTION_HANDOFFS: i64 = 3;
+pub const ATTENTION_HANDOFF_SHARE: f64 = 0.05;
+pub const ATTENTION_GOOD_SHARE: f64 = 0.5;
+/// Short of those, either of these makes it "Mixed"; otherwise "Mostly good".
+pub const MIXED_BAD_SHARE: f64 = 0.05;
+pub const MOSTLY_GOOD_SHARE: f64 = 0.8;
+
+/// The headline's verdict on a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mood {
+    MostlyGood,
+    Mixed,
+    NeedsAttention,
+}
+
+impl Mood {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mood::MostlyGood => "Mostly good",
+            Mood::Mixed => "Mixed",
+            Mood::NeedsAttention => "Needs attention",
+        }
+    }
+
+    /// The CSS class of the headline.
+    pub fn class(self) -> &'static str {
+        match self {
+            Mood::MostlyGood => "mood-good",
+            Mood::Mixed => "mood-mixed",
+            Mood::NeedsAttention => "mood-attention",
+        }
+    }
+}
+
 fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -80,7 +119,40 @@ impl HealthReport {
         }
     }
 
-    /// The one sentence that answers "are our AI calls going well?".
+    /// Calls of the period raised with `flag` (from `top_flags`, the five most
+    /// frequent: a flag outside them counts as 0).
+    pub fn flag_count(&self, flag: &str) -> i64 {
+        self.top_flags
+            .iter()
+            .find(|f| f.flag == flag)
+            .map_or(0, |f| f.calls)
+    }
+
+    /// How the period stands, by the thresholds of docs/dashboard.md.
+    pub fn mood(&self) -> Mood {
+        let c = &self.current;
+        let analyzed = c.analyzed().max(1) as f64;
+        let (good, _, bad) = c.shares();
+        let upset = self.flag_count("customer_upset");
+        let handoffs = self.flag_count("handoff_failed");
+        if bad >= ATTENTION_BAD_SHARE
+            || upset >= ATTENTION_UPSET
+            || upset as f64 / analyzed >= ATTENTION_UPSET_SHARE
+            || handoffs >= ATTENTION_HANDOFFS
+            || handoffs as f64 / analyzed >= ATTENTION_HANDOFF_SHARE
+            || good < ATTENTION_GOOD_SHARE
+        {
+            Mood::NeedsAttention
+        } else if bad >= MIXED_BAD_SHARE || good < MOSTLY_GOOD_SHARE {
+            Mood::Mixed
+        } else {
+            Mood::MostlyGood
+        }
+    }
+
+    /// The one sentence that answers "are our AI calls going well?": the mood, then
+    /// what matters most, in this order: the bad share, upset customers, failed
+    /// handoffs; then how many calls are flagged for review.
     pub fn headline(&self) -> String {
         let c = &self.current;
         if c.calls == 0 {
@@ -92,20 +164,27 @@ impl HealthReport {
                 plural(c.calls, "call", "calls")
             );
         }
-        let (good, _, _) = c.shares();
-        let mood = if good >= 0.8 {
-            "Mostly good"
-        } else if good >= 0.5 {
-            "Mixed"
-        } else {
-            "Needs attention"
-        };
+        let (good, _, bad) = c.shares();
         let follow = match c.follow_up() {
             0 => "none flagged".to_string(),
             1 => "1 call flagged for review".to_string(),
             n => format!("{n} calls flagged for review"),
         };
-        format!("{mood}: {} good, {follow}", percent(good))
+        let mood = self.mood();
+        if mood == Mood::MostlyGood {
+            return format!("{}: {} good, {follow}", mood.label(), percent(good));
+        }
+        let mut parts = vec![format!("{} bad", percent(bad))];
+        let upset = self.flag_count("customer_upset");
+        if upset > 0 {
+            parts.push(plural(upset, "upset customer", "upset customers"));
+        }
+        let handoffs = self.flag_count("handoff_failed");
+        if handoffs > 0 {
+            parts.push(plural(handoffs, "failed handoff", "failed handoffs"));
+        }
+        parts.push(follow);
+        format!("{}: {}", mood.label(), parts.join(", "))
     }
 
     /// Change in call volume against the previous period of the same length.
@@ -187,8 +266,14 @@ pub struct Bar {
     pub title: String,
 }
 
-/// Stacked bars scaled to the busiest bucket, in a `width` x `height` box.
-pub fn trend_bars(trend: &[TrendBucket], width: f64, height: f64) -> Vec<Bar> {
+/// Stacked bars scaled to the busiest bucket, in a `width` x `height` box; `label`
+/// names a bucket (from its start) in the tooltip.
+pub fn trend_bars(
+    trend: &[TrendBucket],
+    width: f64,
+    height: f64,
+    label: impl Fn(&str) -> String,
+) -> Vec<Bar> {
     let max = trend
         .iter()
         .map(|b| b.good + b.needs_review + b.bad + b.unanalyzed)
@@ -216,7 +301,7 @@ pub fn trend_bars(trend: &[TrendBucket], width: f64, height: f64) -> Vec<Bar> {
                 segments,
                 title: format!(
                     "{}: {} good, {} needs review, {} bad, {} not analyzed",
-                    crate::time::utc_label(&b.bucket_start),
+                    label(&b.bucket_start),
                     b.good,
                     b.needs_review,
                     b.bad,
@@ -262,20 +347,63 @@ mod tests {
         );
     }
 
+    fn with_flags(mut r: HealthReport, flags: &[(&str, i64)]) -> HealthReport {
+        r.top_flags = flags
+            .iter()
+            .map(|(flag, calls)| FlagCount {
+                flag: flag.to_string(),
+                calls: *calls,
+            })
+            .collect();
+        r
+    }
+
     #[test]
     fn a_bad_day_asks_for_attention() {
         let r = report(stats(4, 3, 3, Some(50.0)), PeriodStats::default());
         assert_eq!(
             r.headline(),
-            "Needs attention: 40% good, 6 calls flagged for review"
+            "Needs attention: 30% bad, 6 calls flagged for review"
         );
-        let r = report(stats(6, 3, 1, None), PeriodStats::default());
-        assert_eq!(r.headline(), "Mixed: 60% good, 4 calls flagged for review");
+        let r = report(stats(16, 3, 1, None), PeriodStats::default());
+        assert_eq!(r.headline(), "Mixed: 5% bad, 4 calls flagged for review");
         let r = report(stats(6, 1, 0, None), PeriodStats::default());
         assert_eq!(
             r.headline(),
             "Mostly good: 86% good, 1 call flagged for review"
         );
+    }
+
+    #[test]
+    fn the_issues_mixed_day_23_percent_bad_and_12_upset_customers_needs_attention() {
+        // 100 analyzed: 60 good, 17 needs review, 23 bad; 12 upset, 2 failed handoffs.
+        let r = with_flags(
+            report(stats(60, 17, 23, Some(61.0)), PeriodStats::default()),
+            &[("customer_upset", 12), ("handoff_failed", 2)],
+        );
+        assert_eq!(r.mood(), Mood::NeedsAttention);
+        assert_eq!(
+            r.headline(),
+            "Needs attention: 23% bad, 12 upset customers, 2 failed handoffs, 40 calls flagged for review"
+        );
+    }
+
+    #[test]
+    fn upset_customers_or_failed_handoffs_alone_reach_the_attention_threshold() {
+        let good_day = || report(stats(95, 4, 1, None), PeriodStats::default());
+        assert_eq!(good_day().mood(), Mood::MostlyGood);
+        let upset = with_flags(good_day(), &[("customer_upset", ATTENTION_UPSET)]);
+        assert_eq!(upset.mood(), Mood::NeedsAttention);
+        let upset = with_flags(good_day(), &[("customer_upset", ATTENTION_UPSET - 1)]);
+        assert_eq!(upset.mood(), Mood::MostlyGood, "4 of 100 is below both");
+        let handoffs = with_flags(good_day(), &[("handoff_failed", ATTENTION_HANDOFFS)]);
+        assert_eq!(handoffs.mood(), Mood::NeedsAttention);
+        // On a small day the share decides: 1 upset customer of 8 calls is 12.5%.
+        let small = with_flags(
+            report(stats(8, 0, 0, None), PeriodStats::default()),
+            &[("customer_upset", 1)],
+        );
+        assert_eq!(small.mood(), Mood::NeedsAttention);
     }
 
     #[test]
@@ -340,7 +468,7 @@ mod tests {
             bad,
             unanalyzed: 0,
         };
-        let bars = trend_bars(&[b(2, 2), b(1, 0)], 100.0, 40.0);
+        let bars = trend_bars(&[b(2, 2), b(1, 0)], 100.0, 40.0, |s| s.to_string());
         assert_eq!(bars.len(), 2);
         assert_eq!(
             bars[0].segments[0],

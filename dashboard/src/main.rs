@@ -4,10 +4,15 @@
 mod api;
 mod components;
 mod config;
+#[cfg(test)]
+mod contrast;
 mod csv;
 mod format;
 mod health;
+mod keys;
+mod place;
 mod platform;
+mod querystring;
 mod review;
 mod session;
 mod team;

@@ -148,6 +148,94 @@ mod imp {
             .unwrap_or(f64::NAN)
     }
 
+    /// What has the keyboard focus, for deciding whether a key is a shortcut.
+    pub fn focus_target() -> crate::keys::FocusTarget {
+        let active = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element());
+        let Some(active) = active else {
+            return crate::keys::FocusTarget::default();
+        };
+        let editable = active
+            .dyn_ref::<web_sys::HtmlElement>()
+            .is_some_and(|e| e.is_content_editable());
+        let in_dialog = matches!(
+            active.closest("dialog, [role=dialog], [role=alertdialog]"),
+            Ok(Some(_))
+        );
+        crate::keys::FocusTarget {
+            tag: active.tag_name().to_ascii_lowercase(),
+            editable,
+            in_dialog,
+        }
+    }
+
+    fn element(id: &str) -> Option<web_sys::Element> {
+        web_sys::window()?.document()?.get_element_by_id(id)
+    }
+
+    /// Moves the keyboard focus to the element with this id (if it exists).
+    pub fn focus(id: &str) {
+        if let Some(e) = element(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = e.focus();
+        }
+    }
+
+    /// Scrolls the page as little as needed to show the element with this id.
+    pub fn scroll_into_view(id: &str) {
+        if let Some(e) = element(id) {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            e.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    }
+
+    /// The page's vertical scroll position.
+    pub fn scroll_y() -> f64 {
+        web_sys::window()
+            .and_then(|w| w.scroll_y().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn scroll_to_y(y: f64) {
+        if let Some(w) = web_sys::window() {
+            w.scroll_to_with_x_and_y(0.0, y);
+        }
+    }
+
+    fn session_storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok()?
+    }
+
+    /// This tab's sessionStorage (gone when the tab closes).
+    pub fn session_get(key: &str) -> Option<String> {
+        session_storage()?.get_item(key).ok()?
+    }
+
+    pub fn session_set(key: &str, value: &str) {
+        if let Some(s) = session_storage() {
+            let _ = s.set_item(key, value);
+        }
+    }
+
+    pub fn session_remove(key: &str) {
+        if let Some(s) = session_storage() {
+            let _ = s.remove_item(key);
+        }
+    }
+
+    /// The viewer's own IANA time zone, as the browser reports it.
+    pub fn viewer_zone() -> String {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|z| !z.is_empty())
+            .unwrap_or_else(|| "UTC".into())
+    }
+
     /// Saves `text` as a file through a temporary object URL.
     pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
         let fail = |_| "the browser refused to save the file".to_string();
@@ -201,6 +289,32 @@ mod imp {
     /// The host has no zone data: UTC.
     pub fn zone_offset_ms(_zone: &str, _utc_ms: f64) -> f64 {
         0.0
+    }
+
+    pub fn focus_target() -> crate::keys::FocusTarget {
+        crate::keys::FocusTarget::default()
+    }
+
+    pub fn focus(_id: &str) {}
+
+    pub fn scroll_into_view(_id: &str) {}
+
+    pub fn scroll_y() -> f64 {
+        0.0
+    }
+
+    pub fn scroll_to_y(_y: f64) {}
+
+    pub fn session_get(_key: &str) -> Option<String> {
+        None
+    }
+
+    pub fn session_set(_key: &str, _value: &str) {}
+
+    pub fn session_remove(_key: &str) {}
+
+    pub fn viewer_zone() -> String {
+        "UTC".into()
     }
 
     pub fn download(_filename: &str, _mime: &str, _text: &str) -> Result<(), String> {

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 
 use crate::time::{iso_from_ms, Window};
-use crate::urlstate::{decode, encode, CSV_LIMIT};
+use crate::urlstate::CSV_LIMIT;
 
 /// Age buckets of the open backlog, as `review_queue.age_bucket` names them.
 pub const AGE_BUCKETS: [(&str, &str); 3] = [
@@ -207,25 +207,17 @@ impl TeamState {
         if let Some(k) = &self.kind {
             parts.push(("kind", k.clone()));
         }
-        parts
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", encode(&v).replace('%', "%25")))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::querystring::write(parts)
     }
 
     pub fn parse(query: &str) -> TeamState {
         let mut state = TeamState::default();
         let (mut range, mut from, mut to) = (None, None, None);
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, raw)) = pair.split_once('=') else {
-                continue;
-            };
-            let value = decode(raw);
+        for (key, value) in crate::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
             }
-            match key {
+            match key.as_str() {
                 "d" if value != "all" => state.dealership = Some(value),
                 "csm" if value != "all" => state.csm = Some(value),
                 "range" => range = Some(value),

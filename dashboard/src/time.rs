@@ -143,9 +143,53 @@ pub fn axis_label(stamp: &str, hourly: bool) -> String {
         .unwrap_or_else(|_| stamp.to_string())
 }
 
+/// A chart bucket's label in the screen's zone (`offset_ms`: that zone's offset at
+/// an instant). An hour bucket reads `Dec 2 10:00` (its start, local); a day bucket
+/// of the health chart is the 24 hours up to its end (the last one ends now), so it
+/// is named for the local day it ends in: today's bar says today's date.
+pub fn bucket_label(start_iso: &str, hourly: bool, offset_ms: impl Fn(f64) -> f64) -> String {
+    let Ok(start) = DateTime::parse_from_rfc3339(start_iso) else {
+        return start_iso.to_string();
+    };
+    let start_ms = start.timestamp_millis() as f64;
+    let instant = if hourly {
+        start_ms
+    } else {
+        start_ms + DAY_MS - 1.0
+    };
+    let local = DateTime::<Utc>::from_timestamp_millis((instant + offset_ms(instant)) as i64)
+        .unwrap_or_default();
+    if hourly {
+        local.format("%b %-d %H:%M").to_string()
+    } else {
+        local.format("%b %-d").to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_day_bar_ending_now_is_named_for_today_in_the_screens_zone() {
+        let utc = |_: f64| 0.0;
+        // The 7-day chart's last bucket: the 24 h ending at 2026-12-02 03:30 UTC.
+        assert_eq!(
+            bucket_label("2026-12-01T03:30:00+00:00", false, utc),
+            "Dec 2"
+        );
+        // In New York (UTC-5) that moment is still Dec 1 evening.
+        let new_york = |_: f64| -5.0 * 3_600_000.0;
+        assert_eq!(
+            bucket_label("2026-12-01T03:30:00+00:00", false, new_york),
+            "Dec 1"
+        );
+        assert_eq!(
+            bucket_label("2026-12-01T15:00:00+00:00", true, new_york),
+            "Dec 1 10:00"
+        );
+        assert_eq!(bucket_label("garbage", true, utc), "garbage");
+    }
 
     #[test]
     fn axis_ticks_name_the_day_or_the_hour_in_the_stamps_own_offset() {

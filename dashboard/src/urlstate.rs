@@ -11,7 +11,8 @@ pub const PAGE_SIZE: usize = 50;
 /// The most rows one CSV export returns (PostgREST streams them; the browser saves them).
 pub const CSV_LIMIT: usize = 10_000;
 
-/// Review states a filter can ask for (`domain` has no review enum the wasm side uses).
+/// Review states a filter can ask for: `domain::review::ReviewStatus`'s spellings
+/// (a test checks they agree), as strings for the URL.
 pub const REVIEW_STATUSES: [&str; 5] = [
     "open",
     "reviewed",
@@ -27,6 +28,9 @@ pub struct Cursor {
     pub first_event_at: String,
     pub dealership_id: String,
     pub call_id: String,
+    /// How many rows the earlier pages showed (`an`), for "51–74 of 74"; `None` in
+    /// a link written before it was kept.
+    pub shown_before: Option<usize>,
 }
 
 /// Everything a shareable view of the dashboard depends on.
@@ -74,14 +78,11 @@ impl ViewState {
             || self.search.is_some()
     }
 
-    /// `[start, end)` of the view's window in ms. With one dealership selected a
-    /// custom range is that dealership's local days (`offset_ms`: its offset from UTC
-    /// at an instant, from the browser's Intl); with all dealerships, UTC days.
+    /// `[start, end)` of the view's window in ms. A custom range is local days of
+    /// the screen's zone (`offset_ms`: its offset from UTC at an instant, from the
+    /// browser's Intl): the dealership's, or the viewer's for all dealerships.
     pub fn bounds_ms(&self, now_ms: f64, offset_ms: impl Fn(f64) -> f64) -> (f64, f64) {
-        match self.dealership {
-            Some(_) => self.window.bounds_in_zone_ms(now_ms, offset_ms),
-            None => self.window.bounds_ms(now_ms),
-        }
+        self.window.bounds_in_zone_ms(now_ms, offset_ms)
     }
 
     /// PostgREST filter parameters for the calls table and the `calls_export` view
@@ -167,13 +168,12 @@ impl ViewState {
     /// the days of `bounds` in the zone of `offset_ms` (UTC for all dealerships).
     pub fn csv_filename(&self, bounds: (f64, f64), offset_ms: impl Fn(f64) -> f64) -> String {
         let who = self.dealership.as_deref().unwrap_or("all");
-        let (first, last) = match (&self.window, &self.dealership) {
-            (Window::Custom { from, to }, _) => (from.clone(), to.clone()),
-            (_, Some(_)) => (
+        let (first, last) = match &self.window {
+            Window::Custom { from, to } => (from.clone(), to.clone()),
+            _ => (
                 day_from_ms(bounds.0 + offset_ms(bounds.0)),
                 day_from_ms(bounds.1 + offset_ms(bounds.1)),
             ),
-            (_, None) => (day_from_ms(bounds.0), day_from_ms(bounds.1)),
         };
         let safe: String = who
             .chars()
@@ -188,9 +188,8 @@ impl ViewState {
         format!("calls-{safe}-{first}_{last}.csv")
     }
 
-    /// The URL query string (without `?`). Values are encoded so that they survive
-    /// the router, which percent-decodes the whole query once before handing it back
-    /// to [`ViewState::parse`]: hence `%` itself is escaped a second time.
+    /// The URL query string (without `?`), through the one codec
+    /// ([`crate::querystring`]) that survives the router's decode.
     pub fn to_query_string(&self) -> String {
         let mut parts: Vec<(&str, String)> = Vec::new();
         if let Some(d) = &self.dealership {
@@ -241,12 +240,11 @@ impl ViewState {
             parts.push(("at", c.first_event_at.clone()));
             parts.push(("ad", c.dealership_id.clone()));
             parts.push(("ac", c.call_id.clone()));
+            if let Some(n) = c.shown_before {
+                parts.push(("an", n.to_string()));
+            }
         }
-        parts
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", encode(&v).replace('%', "%25")))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::querystring::write(parts)
     }
 
     /// Reads a (router-decoded) query string. Unknown keys and bad values are ignored,
@@ -254,16 +252,12 @@ impl ViewState {
     pub fn parse(query: &str) -> ViewState {
         let mut state = ViewState::default();
         let (mut range, mut from, mut to) = (None, None, None);
-        let (mut at, mut ad, mut ac) = (None, None, None);
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, raw)) = pair.split_once('=') else {
-                continue;
-            };
-            let value = decode(raw);
+        let (mut at, mut ad, mut ac, mut an) = (None, None, None, None);
+        for (key, value) in crate::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
             }
-            match key {
+            match key.as_str() {
                 "d" if value != "all" => state.dealership = Some(value),
                 "range" => range = Some(value),
                 "from" => from = Some(value),
@@ -285,6 +279,7 @@ impl ViewState {
                 "at" => at = Some(value),
                 "ad" => ad = Some(value),
                 "ac" => ac = Some(value),
+                "an" => an = value.parse().ok(),
                 _ => {}
             }
         }
@@ -300,6 +295,7 @@ impl ViewState {
                 first_event_at,
                 dealership_id,
                 call_id,
+                shown_before: an,
             });
         }
         state
@@ -324,48 +320,6 @@ const ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 /// in timestamps and call ids are not read as syntax.
 fn quote(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// Percent-encodes everything but unreserved characters; spaces become `+`.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let digit = |c: u8| (c as char).to_digit(16);
-    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
-}
-
-/// Reverses [`encode`]; malformed escapes are kept literally.
-pub fn decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl From<&str> for ViewState {
@@ -426,29 +380,20 @@ mod tests {
 
     use super::*;
 
-    /// What the router does between writing and reading a URL: one percent-decode.
+    #[test]
+    fn the_review_filter_offers_exactly_the_domains_statuses() {
+        let domain: Vec<&str> = domain::review::ReviewStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(REVIEW_STATUSES.to_vec(), domain);
+    }
+
+    /// What the router does between writing and reading a URL.
     fn through_router(state: &ViewState) -> ViewState {
-        let written = state.to_query_string();
-        let b = written.as_bytes();
-        let mut decoded = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b
-                .get(i + 1..i + 3)
-                .filter(|_| b[i] == b'%')
-                .and_then(hex_byte)
-            {
-                Some(v) => {
-                    decoded.push(v);
-                    i += 3;
-                }
-                None => {
-                    decoded.push(b[i]);
-                    i += 1;
-                }
-            }
-        }
-        ViewState::parse(&String::from_utf8(decoded).unwrap())
+        ViewState::parse(&crate::querystring::tests::through_router(
+            &state.to_query_string(),
+        ))
     }
 
     fn sample() -> ViewState {
@@ -465,6 +410,7 @@ mod tests {
                 first_event_at: "2026-11-20T10:00:00.123456+00:00".into(),
                 dealership_id: "toyota-braintree".into(),
                 call_id: "call,with(odd)chars".into(),
+                shown_before: Some(50),
             }),
         }
     }
@@ -624,11 +570,13 @@ mod tests {
             week.csv_filename(bounds, eastern),
             "calls-toyota-braintree-2026-11-13_2026-11-20.csv"
         );
+        // All dealerships: the viewer's zone (here UTC) names the days.
         let all = week.with_dealership(None);
+        let utc = |_: f64| 0.0;
         assert_eq!(
-            all.csv_filename(all.bounds_ms(now, eastern), eastern),
+            all.csv_filename(all.bounds_ms(now, utc), utc),
             "calls-all-2026-11-14_2026-11-21.csv",
-            "all dealerships: UTC days"
+            "all dealerships, a viewer in UTC"
         );
         let custom = ViewState {
             window: Window::custom("2026-11-14", "2026-11-20").unwrap(),
@@ -641,7 +589,7 @@ mod tests {
     }
 
     #[test]
-    fn a_custom_range_is_local_for_one_dealership_and_utc_for_all() {
+    fn a_custom_range_is_local_days_of_the_screens_zone_for_one_or_all_dealerships() {
         let eastern = |_: f64| -5.0 * 3_600_000.0;
         let one = ViewState {
             dealership: Some("toyota-braintree".into()),
@@ -650,7 +598,10 @@ mod tests {
         };
         let (start, _) = one.bounds_ms(0.0, eastern);
         assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        // All dealerships: the zone is the viewer's, passed in the same way.
         let (start, _) = one.with_dealership(None).bounds_ms(0.0, eastern);
+        assert_eq!(iso_from_ms(start), "2026-11-19T05:00:00.000Z");
+        let (start, _) = one.with_dealership(None).bounds_ms(0.0, |_| 0.0);
         assert_eq!(iso_from_ms(start), "2026-11-19T00:00:00.000Z");
     }
 
@@ -660,12 +611,5 @@ mod tests {
         assert_eq!(next.dealership, None);
         assert_eq!(next.after, None);
         assert_eq!(next.verdicts, sample().verdicts);
-    }
-
-    #[test]
-    fn decoding_keeps_malformed_escapes_literally() {
-        assert_eq!(decode("100%"), "100%");
-        assert_eq!(decode("a%zzb"), "a%zzb");
-        assert_eq!(decode("caf%C3%A9+x"), "café x");
     }
 }

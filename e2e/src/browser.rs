@@ -34,6 +34,16 @@ fn tool(env_key: &str, default: &str) -> String {
 impl Browser {
     /// Starts chromedriver and a 1280 px wide headless Chromium.
     pub async fn start(name: &str) -> Browser {
+        Browser::start_sized(name, 1280, 900).await
+    }
+
+    /// A phone-sized viewport (390x844, an iPhone 12-15).
+    pub async fn start_phone(name: &str) -> Browser {
+        Browser::start_sized(name, 390, 844).await
+    }
+
+    /// Starts chromedriver and a headless Chromium whose viewport is `width`x`height`.
+    pub async fn start_sized(name: &str, width: u32, height: u32) -> Browser {
         let profile =
             std::env::temp_dir().join(format!("e2e-chromium-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
@@ -60,11 +70,19 @@ impl Browser {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    "--disable-dev-shm-usage", format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", browser_profile.display()),
                 ]
             }
         });
+        // A desktop window is at least 500 px wide, so a phone's viewport is
+        // Chromium's device emulation (the same renderer, a 390 px layout viewport).
+        let mut capabilities = capabilities;
+        if width < 500 {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0}
+            });
+        }
         let capabilities = capabilities.as_object().unwrap().clone();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + WAIT;
@@ -181,6 +199,25 @@ impl Browser {
             .unwrap();
         self.wait_for("#sign-in").await.click().await.unwrap();
         self.wait_for("#sign-out").await;
+    }
+
+    /// Runs `script` (a function body that returns a value) in the page.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script `{script}`: {e}"))
+    }
+
+    /// Types `keys` into whatever has the keyboard focus, as a user would.
+    pub async fn type_keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(keys)
+            .await
+            .unwrap();
     }
 
     /// Saves a PNG of the page as `<E2E_ARTIFACTS>/<name>.png` (best effort).

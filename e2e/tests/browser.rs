@@ -407,3 +407,320 @@ async fn an_admin_sees_a_dealership_the_webhook_registered_marked_not_set_up() {
     browser.screenshot("not-set-up-selector").await;
     browser.close().await;
 }
+
+/// The review status of one call, as the database has it.
+async fn review_status(token: &str, call_id: &str) -> Value {
+    rest(
+        token,
+        &format!("call_reviews?call_id=eq.{call_id}&select=status"),
+    )
+    .await[0]["status"]
+        .clone()
+}
+
+#[tokio::test]
+async fn typing_a_note_in_the_queue_types_text_and_fires_no_shortcut() {
+    let calls = ensure_calls().await;
+    let token = sign_in("csm.north@demo.test").await;
+    assert_eq!(
+        review_status(&token, &calls.north_upset).await,
+        "open",
+        "precondition: the flagged call's review is open"
+    );
+    let browser = signed_in_as_north("note-keys").await;
+    browser
+        .goto(&format!("{}/queue", env("DASHBOARD_URL")))
+        .await;
+    let row = format!("tr.queue-row[data-call='{}']", calls.north_upset);
+    // Selecting the row by a click on its status cell also focuses the list.
+    browser
+        .wait_for(&format!("{row} td.status"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for(&format!("{row}.selected")).await;
+    let scroll_before = browser.eval("return window.scrollY").await;
+
+    // `e` opens the escalation note, and the note has the focus.
+    browser.type_keys("e").await;
+    browser.wait_for(&format!("{row} textarea.notes")).await;
+    let focused = browser
+        .until("the note box to have the focus", || async {
+            let id = browser.eval("return document.activeElement.id").await;
+            (id == "notes-input").then_some(id)
+        })
+        .await;
+    assert_eq!(focused, "notes-input");
+    // "no answer" has `r` (reviewed), `e` (escalate), `o` (re-open) and a space.
+    browser.type_keys("no answer").await;
+    let typed = browser
+        .eval("return document.getElementById('notes-input').value")
+        .await;
+    assert_eq!(typed, "no answer", "the keys went into the note");
+    assert_eq!(
+        browser.attributes(&row, "data-status").await,
+        vec!["open"],
+        "no shortcut changed the row"
+    );
+    assert_eq!(
+        browser.eval("return window.scrollY").await,
+        scroll_before,
+        "the space did not scroll the page"
+    );
+    // Escape closes the box without saving.
+    browser.type_keys("\u{e00c}").await;
+    browser
+        .until("the note box to close", || async {
+            browser
+                .texts(&format!("{row} textarea.notes"))
+                .await
+                .is_empty()
+                .then_some(())
+        })
+        .await;
+    // Give a wrongly fired change time to reach the database before looking.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        review_status(&token, &calls.north_upset).await,
+        "open",
+        "nothing was saved"
+    );
+    browser.screenshot("note-keys").await;
+    browser.close().await;
+}
+
+/// Fails with the screen's name when the page is wider than the phone.
+async fn assert_fits_the_phone(browser: &Browser, screen: &str) {
+    let width = browser.eval("return window.innerWidth").await;
+    assert_eq!(width, 390, "precondition: a 390 px viewport ({screen})");
+    let scroll_width = browser
+        .eval("return document.documentElement.scrollWidth")
+        .await
+        .as_f64()
+        .unwrap();
+    browser.screenshot(&format!("phone-{screen}")).await;
+    assert!(
+        scroll_width <= 390.0,
+        "{screen}: the page is {scroll_width} px wide at 390 px"
+    );
+}
+
+/// Whether the element's box lies within the viewport's width.
+async fn within_width(browser: &Browser, css: &str) -> bool {
+    let script = format!(
+        "const r = document.querySelector({css:?}).getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth && r.width > 0;"
+    );
+    browser.eval(&script).await == Value::Bool(true)
+}
+
+#[tokio::test]
+async fn every_screen_fits_a_390_px_phone_with_stacked_panels_and_card_rows() {
+    let calls = ensure_calls().await;
+    let browser = Browser::start_phone("phone").await;
+    browser.goto(&env("DASHBOARD_URL")).await;
+    browser.wait_for("#login-form").await;
+    assert_fits_the_phone(&browser, "login").await;
+    browser
+        .sign_in("csm.north@demo.test", &env("DEMO_PASSWORD"))
+        .await;
+
+    browser.wait_for("section.panel.health .headline").await;
+    assert_fits_the_phone(&browser, "health").await;
+    // The upset call raised a flag today: the top flags link to those calls.
+    let link = browser
+        .wait_for("section.panel.health[data-hours='24'] a.flag-link")
+        .await;
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert!(
+        href.starts_with("/calls?") && href.contains("flags="),
+        "a top flag links to the filtered list: {href}"
+    );
+
+    open_calls_until_visible(&browser, &calls.north_upset).await;
+    assert_fits_the_phone(&browser, "calls").await;
+    let display = browser
+        .eval("return getComputedStyle(document.querySelector('tr.call-row')).display")
+        .await;
+    assert_eq!(display, "block", "call rows are cards");
+
+    let base = env("DASHBOARD_URL");
+    browser
+        .goto(&format!("{base}/calls/{}/{}", NORTH[0], calls.north_upset))
+        .await;
+    browser.wait_for("#review-panel #review-status").await;
+    browser
+        .wait_for("#transcript pre.plain-transcript, #transcript .turn")
+        .await;
+    assert_fits_the_phone(&browser, "call-detail").await;
+    assert!(
+        within_width(&browser, "#review-panel").await,
+        "the Review panel is on-screen"
+    );
+    let stacked = browser
+        .eval("const s = document.querySelector('.detail-grid section.panel').getBoundingClientRect(); const r = document.querySelector('#review-panel').getBoundingClientRect(); return r.top >= s.bottom;")
+        .await;
+    assert_eq!(stacked, Value::Bool(true), "the panels are stacked");
+
+    browser.goto(&format!("{base}/queue")).await;
+    browser
+        .wait_for(&format!("tr.queue-row[data-call='{}']", calls.north_upset))
+        .await;
+    assert_fits_the_phone(&browser, "queue").await;
+    let display = browser
+        .eval("return getComputedStyle(document.querySelector('tr.queue-row')).display")
+        .await;
+    assert_eq!(display, "block", "queue rows are cards");
+    assert!(
+        within_width(&browser, "tr.queue-row .review-controls").await,
+        "the actions are on-screen"
+    );
+
+    browser.goto(&format!("{base}/team")).await;
+    browser.wait_for("#csm-stats").await;
+    assert_fits_the_phone(&browser, "team").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j_scrolls_the_selected_call_into_view_and_back_from_it_restores_the_place() {
+    // Enough calls of our own that the list is several screens long on a phone.
+    let run = std::process::id();
+    for i in 0..24 {
+        post(NORTH[0], &format!("browser_{run}_many_{i:02}"), BOOKED).await;
+    }
+    let browser = Browser::start_phone("keep-place").await;
+    browser.goto(&env("DASHBOARD_URL")).await;
+    browser
+        .sign_in("csm.north@demo.test", &env("DEMO_PASSWORD"))
+        .await;
+    browser
+        .goto(&format!("{}/calls?d={}", env("DASHBOARD_URL"), NORTH[0]))
+        .await;
+    browser
+        .until("24 rows in the list", || async {
+            (rows(&browser).await.len() >= 24).then_some(())
+        })
+        .await;
+    browser
+        .eval("document.getElementById('call-list').focus(); return null")
+        .await;
+    browser.type_keys(&"j".repeat(14)).await;
+    let selected = browser
+        .attributes("tr.call-row.selected", "data-call")
+        .await;
+    assert_eq!(selected.len(), 1);
+    assert_eq!(
+        browser.attributes("tr.call-row", "data-call").await[14],
+        selected[0],
+        "14 times j selects the 15th row"
+    );
+    let visible = browser
+        .eval("const r = document.querySelector('tr.call-row.selected').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;")
+        .await;
+    assert_eq!(visible, Value::Bool(true), "the selected row is in view");
+    let scrolled = browser
+        .eval("return window.scrollY")
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(scrolled > 0.0, "the page scrolled to follow the selection");
+
+    browser.type_keys("\u{e007}").await; // Enter opens it
+    browser.wait_for("#call-title").await;
+    browser.client.back().await.unwrap();
+    let again = browser
+        .until("the same row selected again", || async {
+            let s = browser
+                .attributes("tr.call-row.selected", "data-call")
+                .await;
+            (s == selected).then_some(s)
+        })
+        .await;
+    assert_eq!(again, selected);
+    let restored = browser
+        .until("the scroll position back", || async {
+            let y = browser.eval("return window.scrollY").await.as_f64()?;
+            ((y - scrolled).abs() < 2.0).then_some(y)
+        })
+        .await;
+    assert!((restored - scrolled).abs() < 2.0);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_filter_boxes_follow_the_url_back_and_a_search_is_encoded_once() {
+    let browser = signed_in_as_north("filters-back").await;
+    let base = env("DASHBOARD_URL");
+    browser.goto(&format!("{base}/calls")).await;
+    browser
+        .wait_for("#score-min")
+        .await
+        .send_keys("40")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#score-apply")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until("smin in the URL", || async {
+            let url = browser.client.current_url().await.ok()?;
+            url.as_str().contains("smin=40").then_some(())
+        })
+        .await;
+    browser
+        .wait_for("#verdict-bad")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until("the verdict in the URL", || async {
+            let url = browser.client.current_url().await.ok()?;
+            url.as_str().contains("verdict=bad").then_some(())
+        })
+        .await;
+    browser.client.back().await.unwrap();
+    browser.client.back().await.unwrap();
+    let value = browser
+        .until("the score box to follow the URL", || async {
+            let url = browser.client.current_url().await.ok()?;
+            if url.as_str().contains("smin") {
+                return None;
+            }
+            let v = browser
+                .eval("return document.getElementById('score-min').value")
+                .await;
+            (v == "").then_some(v)
+        })
+        .await;
+    assert_eq!(value, "", "no stale score after going back");
+
+    let search = browser.wait_for("#search").await;
+    search.send_keys("\"oil change\" & tires").await.unwrap();
+    search.send_keys("\u{e007}").await.unwrap();
+    let url = browser
+        .until("the search in the URL", || async {
+            let url = browser.client.current_url().await.ok()?.to_string();
+            url.contains("q=").then_some(url)
+        })
+        .await;
+    assert!(
+        url.contains("q=%22oil+change%22+%2526+tires"),
+        "written once, only the & twice: {url}"
+    );
+    browser.client.refresh().await.unwrap();
+    let shown = browser
+        .until("the search box after a reload", || async {
+            let v = browser
+                .eval("return (document.getElementById('search') || {}).value")
+                .await;
+            v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+        })
+        .await;
+    assert_eq!(shown, "\"oil change\" & tires");
+    browser.close().await;
+}

@@ -8,6 +8,7 @@ use dioxus::prelude::*;
 
 use crate::review::{
     allowed_targets, assign_choice, AssignChoice, Change, Me, Member, ReviewState, ReviewStatus,
+    StatusUi,
 };
 
 #[component]
@@ -109,6 +110,9 @@ pub fn ReviewControls(
     }
 }
 
+/// The notes box's id (one box is open at a time on a page).
+const NOTES_ID: &str = "notes-input";
+
 /// The note that resolving or escalating needs. Ctrl+Enter saves, Escape cancels.
 #[component]
 fn NotesForm(
@@ -117,6 +121,9 @@ fn NotesForm(
     on_cancel: EventHandler<()>,
 ) -> Element {
     let mut notes = use_signal(String::new);
+    // Opening the box moves the focus into it, so what is typed is the note (never a
+    // shortcut of the list or panel behind it).
+    use_effect(|| crate::platform::focus(NOTES_ID));
     rsx! {
         form {
             class: "notes-form",
@@ -125,7 +132,9 @@ fn NotesForm(
                 e.prevent_default();
                 on_submit.call(notes());
             },
+            label { r#for: NOTES_ID, class: "sr-only", "Notes to {to.action_label().to_lowercase()}" }
             textarea {
+                id: NOTES_ID,
                 class: "notes",
                 rows: "2",
                 placeholder: "Notes (required to {to.action_label().to_lowercase()}): what was done?",

@@ -5,18 +5,27 @@ use dioxus::prelude::*;
 
 use crate::components::AxisLabels;
 use crate::health::{trend_bars, TrendBucket};
-use crate::time::axis_label;
+use crate::platform;
+use crate::time::bucket_label;
 
 const WIDTH: f64 = 480.0;
 const HEIGHT: f64 = 80.0;
 const CLASSES: [&str; 4] = ["good", "needs_review", "bad", "unanalyzed"];
 
-/// `hourly` picks the axis ticks' precision (hour buckets vs. day buckets).
+/// `hourly` picks the axis ticks' precision (hour buckets vs. day buckets); `zone`
+/// is the screen's time zone (the dealership's, or the viewer's for all), named
+/// under the chart.
 #[component]
-pub fn TrendChart(trend: Vec<TrendBucket>, label: String, hourly: bool) -> Element {
-    let bars = trend_bars(&trend, WIDTH, HEIGHT);
-    let first = trend.first().map(|b| axis_label(&b.bucket_start, hourly));
-    let last = trend.last().map(|b| axis_label(&b.bucket_start, hourly));
+pub fn TrendChart(trend: Vec<TrendBucket>, label: String, hourly: bool, zone: String) -> Element {
+    let name = {
+        let zone = zone.clone();
+        move |start: &str| bucket_label(start, hourly, |t| platform::zone_offset_ms(&zone, t))
+    };
+    let bars = trend_bars(&trend, WIDTH, HEIGHT, &name);
+    let first = trend.first().map(|b| name(&b.bucket_start));
+    let last = trend
+        .last()
+        .map(|b| format!("{} ({zone})", name(&b.bucket_start)));
     rsx! {
         svg {
             class: "trend",

@@ -13,7 +13,7 @@ use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::platform;
 use crate::review::{
     assign_candidates, assign_choice, history_text, note_text, notes_caption, AssignChoice, Change,
-    ReviewState, ReviewStatus,
+    ReviewState, ReviewStatus, StatusUi,
 };
 use crate::urlstate::ViewState;
 use crate::views::queue::use_team_members;
@@ -383,7 +383,8 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
         let current = current.clone();
         let mut act = act.clone();
         move |e: KeyboardEvent| {
-            if !me_now.role.can_review() {
+            // Typing a note or picking an assignee: letters are text, not commands.
+            if !me_now.role.can_review() || !crate::keys::shortcuts_allowed() {
                 return;
             }
             let Key::Character(c) = e.key() else { return };
@@ -394,7 +395,7 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
                     to: Some(me_now.user_id.clone()),
                     name: Some(me_now.full_name.clone()),
                 });
-            } else if let Some(to) = ReviewStatus::from_shortcut(&c) {
+            } else if let Some(to) = crate::review::status_from_shortcut(&c) {
                 if to.needs_notes() {
                     composing.set(Some(to));
                 } else {

@@ -5,27 +5,22 @@
 use dioxus::prelude::*;
 use domain::analysis::{Flag, Verdict};
 
-use crate::api::data::{CallRow, Dealership};
+use crate::api::data::{is_not_set_up, CallRow, Dealership, NOT_SET_UP};
 use crate::api::{use_api, ApiError};
 use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
+use crate::place::{self, row_key};
 use crate::platform;
 use crate::time::{day_from_ms, Window};
 use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
-use crate::views::shell::{name_of, use_dealerships, zone_of};
+use crate::views::shell::{name_of, screen_zone, use_dealerships};
 use crate::Route;
 
-/// The time zone a view's custom days are read in: the selected dealership's, UTC
-/// for all dealerships. `None` while the dealership list is still loading, so no
-/// query goes out with the wrong day boundaries.
+/// The time zone of the list's times and custom days: the selected dealership's,
+/// the viewer's for all dealerships ([`screen_zone`]). `None` while the dealership
+/// list is still loading, so no query goes out with the wrong day boundaries.
 fn view_zone(view: &ViewState, dealerships: &[Dealership]) -> Option<String> {
-    match &view.dealership {
-        None => Some("UTC".into()),
-        Some(id) => dealerships
-            .iter()
-            .find(|d| &d.id == id)
-            .map(|d| d.timezone.clone()),
-    }
+    screen_zone(view.dealership.as_deref(), dealerships)
 }
 
 /// The window's bounds and the zone's offset function, with "now" taken once.
@@ -35,11 +30,21 @@ fn bounds_for(view: &ViewState, zone: &str) -> ((f64, f64), impl Fn(f64) -> f64)
     (view.bounds_ms(platform::now_ms(), &offset), offset)
 }
 
-/// "Showing 50 of 135 calls", "Showing 1 call".
-fn showing(count: usize, total: Option<u64>) -> String {
+/// "Showing 1–50 of 135 calls", "Showing 51–74 of 74 calls", "Showing 1 call";
+/// `before`: the rows of the earlier pages (`None`: unknown, from an old link).
+fn showing(before: Option<usize>, count: usize, total: Option<u64>) -> String {
     let noun = |n: u64| if n == 1 { "call" } else { "calls" };
-    match total {
-        Some(total) if total > count as u64 => {
+    match (before, total) {
+        (Some(0), Some(total)) if total <= count as u64 => {
+            format!("Showing {count} {}", noun(count as u64))
+        }
+        (Some(before), Some(total)) if count > 0 => format!(
+            "Showing {}–{} of {total} {}",
+            before + 1,
+            before + count,
+            noun(total)
+        ),
+        (_, Some(total)) if total > count as u64 => {
             format!("Showing {count} of {total} {}", noun(total))
         }
         _ => format!("Showing {count} {}", noun(count as u64)),
@@ -55,9 +60,9 @@ pub fn Calls(view: ViewState) -> Element {
     // Reading the dealerships subscribes: their time zones decide a custom range's days.
     let mut rows = use_resource(use_reactive!(|view| {
         let api = api.clone();
-        // Only a custom range of one dealership depends on its zone; other views do
-        // not read (so do not wait for, nor reload with) the dealership list.
-        let zone = if view.dealership.is_some() && matches!(view.window, Window::Custom { .. }) {
+        // Only a custom range depends on the zone; other views do not read (so do
+        // not wait for, nor reload with) the dealership list.
+        let zone = if matches!(view.window, Window::Custom { .. }) {
             view_zone(&view, &dealerships.read())
         } else {
             Some("UTC".to_string())
@@ -79,6 +84,36 @@ pub fn Calls(view: ViewState) -> Element {
         }
     }));
     let mut selected = use_signal(|| 0usize);
+    let here = Route::Calls { view: view.clone() }.to_string();
+    // Back from a call: select its row again and scroll to where the page was, once
+    // the rows are there (see place.rs).
+    let mut restored = use_signal(|| false);
+    {
+        let here = here.clone();
+        use_effect(move || {
+            let loaded = rows.read();
+            let Some(Ok(Some((list, _)))) = &*loaded else {
+                return;
+            };
+            if *restored.peek() || list.is_empty() {
+                return;
+            }
+            restored.set(true);
+            let Some(found) = place::take(&here) else {
+                return;
+            };
+            if let Some(i) = list
+                .iter()
+                .position(|r| row_key(&r.dealership_id, &r.call_id) == found.row)
+            {
+                selected.set(i);
+            }
+            spawn(async move {
+                platform::sleep_ms(0).await;
+                platform::scroll_to_y(found.scroll_y);
+            });
+        });
+    }
     let mut export_state = use_signal(|| None::<Result<String, ApiError>>);
 
     let go = move |next: ViewState| {
@@ -135,14 +170,21 @@ pub fn Calls(view: ViewState) -> Element {
                     first_event_at: last.first_event_at.clone(),
                     dealership_id: last.dealership_id.clone(),
                     call_id: last.call_id.clone(),
+                    shown_before: view
+                        .after
+                        .as_ref()
+                        .map_or(Some(0), |c| c.shown_before)
+                        .map(|n| n + PAGE_SIZE),
                 }),
                 ..view.clone()
             });
             let open = {
                 let page = page.clone();
                 let view = view.clone();
+                let here = here.clone();
                 move |i: usize| {
                     if let Some(row) = page.get(i) {
+                        place::remember(&here, row_key(&row.dealership_id, &row.call_id));
                         navigator.push(Route::CallDetail {
                             dealership_id: row.dealership_id.clone(),
                             call_id: row.call_id.clone(),
@@ -163,19 +205,27 @@ pub fn Calls(view: ViewState) -> Element {
                     onkeydown: {
                         let open = open.clone();
                         move |e: KeyboardEvent| {
+                            let focus = platform::focus_target();
+                            if !focus.allows_shortcuts() {
+                                return;
+                            }
                             let key = e.key();
-                            let current = selected();
+                            let current = selected().min(count - 1);
+                            let mut select = move |i: usize| {
+                                selected.set(i);
+                                platform::scroll_into_view(&format!("call-row-{i}"));
+                            };
                             match key {
-                                Key::ArrowDown => { e.prevent_default(); selected.set((current + 1).min(count - 1)); }
-                                Key::ArrowUp => { e.prevent_default(); selected.set(current.saturating_sub(1)); }
-                                Key::Enter => open(current),
-                                Key::Character(c) if c == "j" => selected.set((current + 1).min(count - 1)),
-                                Key::Character(c) if c == "k" => selected.set(current.saturating_sub(1)),
+                                Key::ArrowDown => { e.prevent_default(); select((current + 1).min(count - 1)); }
+                                Key::ArrowUp => { e.prevent_default(); select(current.saturating_sub(1)); }
+                                Key::Enter if focus.allows_enter() => open(current),
+                                Key::Character(c) if c == "j" => select((current + 1).min(count - 1)),
+                                Key::Character(c) if c == "k" => select(current.saturating_sub(1)),
                                 _ => {}
                             }
                         }
                     },
-                    table { class: "calls",
+                    table { class: "calls cards",
                         thead { tr {
                             th { "Time" }
                             if show_dealership { th { "Dealership" } }
@@ -186,34 +236,36 @@ pub fn Calls(view: ViewState) -> Element {
                             for (i, row) in page.iter().enumerate() {
                                 tr {
                                     key: "{row.dealership_id}/{row.call_id}",
+                                    id: "call-row-{i}",
                                     class: if i == selected() { "call-row selected" } else { "call-row" },
                                     "data-dealership": "{row.dealership_id}",
                                     "data-call": "{row.call_id}",
                                     "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
                                     onclick: { let open = open.clone(); move |_| open(i) },
-                                    td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_of(&zones, &row.dealership_id), true)} }
-                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)} } }
-                                    td { class: "phone", {mask_phone(row.customer_phone.as_deref())} }
-                                    td { {duration(row.duration_sec)} }
+                                    td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_label, true)} }
+                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)}
+                                        if is_not_set_up(&zones, &row.dealership_id) { span { class: "not-set-up", "{NOT_SET_UP}" } } } }
+                                    td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone.as_deref())} }
+                                    td { "data-label": "Duration", {duration(row.duration_sec)} }
                                     td {
                                         VerdictBadge { verdict: row.verdict.clone() }
                                         if let Some(label) = analyzer_label(row.analysis_model.as_deref()) {
                                             span { class: "analyzer", title: "Judged by the offline rules, not the LLM", "{label}" }
                                         }
                                     }
-                                    td { {row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
+                                    td { "data-label": "Score", {row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
                                     td { class: "reasons", {row.reasons.iter().take(2).map(|r| humanize(r)).collect::<Vec<_>>().join("; ")} }
                                     td { class: "flag-cell",
                                         for f in row.flags.iter() { span { class: "flag", "{humanize(f)}" } }
                                     }
-                                    td { {row.review_status.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
+                                    td { "data-label": "Review", {row.review_status.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
                                 }
                             }
                         }
                     }
                 }
                 div { class: "pager",
-                    span { class: "muted", id: "showing", {showing(count, total)} }
+                    span { class: "muted", id: "showing", {showing(view.after.as_ref().map_or(Some(0), |c| c.shown_before), count, total)} }
                     if view.after.is_some() {
                         Link { to: Route::Calls { view: ViewState { after: None, ..view.clone() } }, "First page" }
                     }
@@ -308,6 +360,18 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
     let mut smin = use_signal(|| view.score_min.map(|v| v.to_string()).unwrap_or_default());
     let mut smax = use_signal(|| view.score_max.map(|v| v.to_string()).unwrap_or_default());
     let mut score_error = use_signal(|| None::<String>);
+    // The filters are not remounted when the URL changes (Back, a link, another
+    // filter), so the boxes follow the URL here rather than keep what was typed.
+    use_effect(use_reactive!(|view| {
+        search.set(view.search.clone().unwrap_or_default());
+        smin.set(view.score_min.map(|v| v.to_string()).unwrap_or_default());
+        smax.set(view.score_max.map(|v| v.to_string()).unwrap_or_default());
+        score_error.set(None);
+        if let Window::Custom { from: f, to: t } = &view.window {
+            from.set(f.clone());
+            to.set(t.clone());
+        }
+    }));
     let apply_score = {
         let view = view.clone();
         move |e: FormEvent| {
@@ -346,7 +410,7 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                     }, "Apply" }
                     // One dealership: its local days; all dealerships span zones, so UTC days.
                     span { class: "muted", id: "range-zone",
-                        if view.dealership.is_some() { "Days in {zone}" } else { "Days in UTC (all dealerships)" } }
+                        if view.dealership.is_some() { "Days in {zone}" } else { "Days in {zone} (your time zone)" } }
                     if let Some(msg) = range_error() { span { class: "error", "{msg}" } }
                 }
             }
@@ -390,6 +454,7 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                         on_change.call(ViewState { search: (!q.is_empty()).then_some(q), ..view.clone() })
                     }
                 },
+                label { r#for: "search", class: "label", "Search" }
                 input { id: "search", r#type: "search", placeholder: "Search transcripts (words, \"phrases\", -exclude)",
                     value: "{search}", oninput: move |e| search.set(e.value()) }
                 button { r#type: "submit", "Search" }
@@ -411,14 +476,20 @@ mod tests {
     use super::showing;
 
     #[test]
-    fn the_pager_gives_the_total_when_there_is_more_and_counts_one_call_in_the_singular() {
-        assert_eq!(showing(50, Some(135)), "Showing 50 of 135 calls");
-        assert_eq!(showing(1, Some(1)), "Showing 1 call");
-        assert_eq!(showing(7, Some(7)), "Showing 7 calls");
+    fn the_pager_gives_the_rows_shown_and_the_total_and_counts_one_call_in_the_singular() {
+        assert_eq!(showing(Some(0), 50, Some(135)), "Showing 1–50 of 135 calls");
+        assert_eq!(showing(Some(50), 24, Some(74)), "Showing 51–74 of 74 calls");
+        assert_eq!(showing(Some(0), 1, Some(1)), "Showing 1 call");
+        assert_eq!(showing(Some(0), 7, Some(7)), "Showing 7 calls");
         assert_eq!(
-            showing(50, None),
+            showing(Some(0), 50, None),
             "Showing 50 calls",
             "no total when the count failed"
+        );
+        assert_eq!(
+            showing(None, 24, Some(74)),
+            "Showing 24 of 74 calls",
+            "a link without the earlier pages' count"
         );
     }
 }

@@ -3,6 +3,8 @@
 
 use dioxus::prelude::*;
 
+use domain::analysis::Flag;
+
 use crate::api::use_api;
 use crate::components::{ErrorNote, Loading, TrendChart};
 use crate::format::{humanize, percent};
@@ -48,6 +50,9 @@ pub fn Health(view: ViewState) -> Element {
 #[component]
 fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
     let api = use_api();
+    let dealerships = crate::views::shell::use_dealerships();
+    let zone = crate::views::shell::screen_zone(dealership.as_deref(), &dealerships.read())
+        .unwrap_or_else(|| "UTC".into());
     let mut report = use_resource(use_reactive!(|dealership, hours| {
         let api = api.clone();
         async move { api.health(dealership.as_deref(), hours).await }
@@ -88,9 +93,21 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
             .into_iter()
             .flatten()
             .collect();
-            let flags = r.top_flags_text();
+            // Each top flag links to the list of those calls in this period.
+            let flags: Vec<(String, Route)> = r
+                .top_flags
+                .iter()
+                .zip(r.top_flags_text())
+                .map(|(f, text)| {
+                    let view = ViewState {
+                        flags: Flag::parse(&f.flag).into_iter().collect(),
+                        ..list_view.clone()
+                    };
+                    (text, Route::Calls { view })
+                })
+                .collect();
             rsx! {
-                p { class: "headline", "{r.headline()}" }
+                p { class: "headline {r.mood().class()}", "data-mood": "{r.mood().label()}", "{r.headline()}" }
                 dl { class: "stats",
                     div { dt { "Calls" } dd { class: "calls-count", "{r.current.calls}" } }
                     div { dt { "Good" } dd { class: "good", "{percent(good)}" } }
@@ -106,10 +123,12 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
                 if flags.is_empty() {
                     p { class: "muted", "No flags raised." }
                 } else {
-                    ul { class: "flags", for f in flags { li { "{f}" } } }
+                    ul { class: "flags",
+                        for (text, to) in flags { li { Link { to, class: "flag-link", "{text}" } } }
+                    }
                 }
                 h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
-                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
+                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, zone: zone.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
                 div { class: "legend",
                     for v in ["good", "needs_review", "bad"] {
                         span { class: "key seg-{v}", "{humanize(v)}" }

@@ -41,6 +41,19 @@ pub fn zone_of(dealerships: &[Dealership], id: &str) -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// The one time-zone rule of every screen: the selected dealership's zone, or the
+/// viewer's own when all dealerships are shown (they may span zones). `None` while
+/// the dealership list is still loading, so nothing is computed in the wrong zone.
+pub fn screen_zone(dealership: Option<&str>, dealerships: &[Dealership]) -> Option<String> {
+    match dealership {
+        None => Some(crate::platform::viewer_zone()),
+        Some(id) => dealerships
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.timezone.clone()),
+    }
+}
+
 /// A dealership's display name, or its id when the list does not have it.
 pub fn name_of(dealerships: &[Dealership], id: &str) -> String {
     dealerships
