@@ -22,6 +22,9 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// Short on purpose: a request that cannot get a connection answers 503 quickly
 /// instead of hanging until the sender's own timeout.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(2000);
+/// How long a client may take to send its request head, and then its body: a
+/// client slower than this (slowloris) is cut off instead of holding a connection.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shortest accepted secret, in bytes: an HMAC key shorter than SHA-256's output
 /// is weaker than the MAC, and short secrets are usually placeholders or typos.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -160,6 +163,9 @@ pub struct Settings {
     /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a connection
     /// before answering 503.
     pub acquire_timeout: Duration,
+    /// `API_REQUEST_TIMEOUT_SECS`: the time allowed for the request head, and again
+    /// for the body; a slower client is cut off (head) or answered 408 (body).
+    pub request_timeout: Duration,
     /// `AGENT_DEALERSHIPS`: Retell agent id -> dealership id, for native events
     /// without `metadata.dealership_id`.
     pub agent_dealerships: HashMap<String, String>,
@@ -246,6 +252,14 @@ impl Settings {
             60_000,
         )? as u64);
 
+        let request_timeout = Duration::from_secs(parse_number(
+            "API_REQUEST_TIMEOUT_SECS",
+            get("API_REQUEST_TIMEOUT_SECS"),
+            DEFAULT_REQUEST_TIMEOUT.as_secs() as usize,
+            1,
+            600,
+        )? as u64);
+
         let agent_dealerships = parse_agent_dealerships(get("AGENT_DEALERSHIPS"))?;
 
         let log_format = match get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
@@ -268,6 +282,7 @@ impl Settings {
             max_body_bytes,
             pool_size,
             acquire_timeout,
+            request_timeout,
             agent_dealerships,
             log_format,
         })
@@ -463,6 +478,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 1_048_576);
         assert_eq!(s.pool_size, 10);
         assert_eq!(s.acquire_timeout, Duration::from_secs(2));
+        assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
         assert!(s.agent_dealerships.is_empty());
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert_eq!(s.webhook_secrets.len(), 1);
@@ -527,6 +543,7 @@ mod tests {
             ("WEBHOOK_MAX_BODY_BYTES", "10"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "-1"),
+            ("API_REQUEST_TIMEOUT_SECS", "0"),
             ("AGENT_DEALERSHIPS", "agent_1"),
             ("AGENT_DEALERSHIPS", "agent_1=Not A Slug"),
             ("AGENT_DEALERSHIPS", "agent_1=a,agent_1=b"),
@@ -547,6 +564,7 @@ mod tests {
             ("WEBHOOK_MAX_BODY_BYTES", "4096"),
             ("DATABASE_POOL_SIZE", "3"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "500"),
+            ("API_REQUEST_TIMEOUT_SECS", "3"),
             (
                 "AGENT_DEALERSHIPS",
                 "agent_1=ford-weymouth, agent_2 = honda-quincy",
@@ -559,6 +577,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 4096);
         assert_eq!(s.pool_size, 3);
         assert_eq!(s.acquire_timeout, Duration::from_millis(500));
+        assert_eq!(s.request_timeout, Duration::from_secs(3));
         assert_eq!(s.agent_dealerships["agent_2"], "honda-quincy");
         assert_eq!(s.log_format, LogFormat::Json);
     }
