@@ -27,6 +27,8 @@ pub const NORMALIZED_RANK: i16 = 3;
 /// Latest instant accepted as an epoch-milliseconds timestamp (9999-12-31T23:59:59.999Z);
 /// keeps every time inside what both chrono and Postgres can represent.
 const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+/// Longest accepted `duration_ms`: what `calls.duration_sec` (an `int`) holds.
+pub const MAX_DURATION_MS: i64 = i32::MAX as i64 * 1000;
 /// Earliest time an event may carry (2020-01-01T00:00:00Z): nothing this system
 /// monitors happened before, so an earlier time is a sender bug (often seconds
 /// sent where milliseconds belong).
@@ -405,20 +407,23 @@ fn normalize_native(
         _ => None,
     });
 
+    // Every documented field is held to its type whatever the event type (known
+    // or not), as /openapi.json's RetellCall says; only its use depends on the type.
+    let from_number = call.optional_str("from_number")?;
+    let to_number = call.optional_str("to_number")?;
+    let call_analysis = call.optional_object("call_analysis")?;
+
     // The caller's number: the far end of the call.
     let customer_phone = match direction.as_deref() {
-        Some("inbound") => call.optional_str("from_number")?,
-        Some("outbound") => call.optional_str("to_number")?,
+        Some("inbound") => from_number,
+        Some("outbound") => to_number,
         _ => None,
     }
     .map(str::to_owned);
 
-    let retell_analysis = if event_type == "call_analyzed" {
-        call.optional_object("call_analysis")?
-            .map(|a| Value::Object(a.map.clone()))
-    } else {
-        None
-    };
+    let retell_analysis = call_analysis
+        .filter(|_| event_type == "call_analyzed")
+        .map(|a| Value::Object(a.map.clone()));
 
     let dealership = resolve_native_dealership(
         metadata.as_ref(),
@@ -629,13 +634,13 @@ impl<'a> Fields<'a> {
             return Ok(None);
         };
         v.as_i64()
-            .filter(|ms| *ms >= 0)
+            .filter(|ms| (0..=MAX_DURATION_MS).contains(ms))
             .and_then(|ms| i32::try_from((ms + 500) / 1000).ok())
             .map(Some)
             .ok_or_else(|| {
                 self.error(
                     key,
-                    "a non-negative integer number of milliseconds",
+                    &format!("an integer number of milliseconds from 0 to {MAX_DURATION_MS}"),
                     Some(v),
                 )
             })
@@ -671,8 +676,18 @@ impl<'a> Fields<'a> {
             };
             let mut kept = Map::new();
             for field in ["role", "content"] {
-                if let Some(value) = turn.get(field) {
-                    kept.insert(field.to_owned(), value.clone());
+                match turn.get(field) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(text)) => {
+                        kept.insert(field.to_owned(), Value::String(text.clone()));
+                    }
+                    Some(other) => {
+                        return Err(self.error(
+                            &format!("{key}[{i}].{field}"),
+                            "a string",
+                            Some(other),
+                        ))
+                    }
                 }
             }
             turns.push(Value::Object(kept));
@@ -1169,6 +1184,38 @@ mod tests {
             ),
         ] {
             assert_eq!(field_of(body.clone()), field, "{body}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_event_type_is_stored_but_its_call_object_is_held_to_the_same_types() {
+        let e = run(r#"{"event":"^","call":{"call_id":"c1","from_number":"+1"}}"#).unwrap();
+        assert_eq!(e.event_type, "^");
+        assert_eq!(e.rank, 2);
+        // The schemathesis finding: a broken call object under an unknown type.
+        for (call, field) in [
+            (
+                json!({"call_id":"c","call_analysis":"x"}),
+                "call.call_analysis",
+            ),
+            (
+                json!({"call_id":"c","from_number":false}),
+                "call.from_number",
+            ),
+            (json!({"call_id":"c","to_number":1}), "call.to_number"),
+            (
+                json!({"call_id":"c","transcript_object":[{"role":7}]}),
+                "call.transcript_object[0].role",
+            ),
+            (
+                json!({"call_id":"c","duration_ms":MAX_DURATION_MS + 1}),
+                "call.duration_ms",
+            ),
+        ] {
+            for event in ["^", "call_ended", "call_analyzed", "transcript_updated"] {
+                let body = json!({"event": event, "call": call});
+                assert_eq!(field_of(body.clone()), field, "{body}");
+            }
         }
     }
 
