@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's one entry point for setting up, running and
 //! testing the whole system. See `cargo xtask help`.
 
+mod chaos;
 mod dashboard;
 mod demo;
 mod install;
@@ -28,6 +29,12 @@ cargo xtask <command>
                              `--only pgtap,e2e`). TEST_FILTER=<substring> narrows the
                              cargo test stages to matching test names and the pgTAP stage
                              to matching file names.
+  chaos                      faults against real processes on a stack of its own (minutes):
+                             Postgres, the api and the worker SIGKILLed under sustained
+                             ingest, the worker's LISTEN connection cut; checks that every
+                             acknowledged event is stored once and every job has exactly
+                             one analysis, and writes the figures to
+                             target/chaos-results.json (CHAOS_RESULTS=<path> overrides).
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -76,6 +83,7 @@ fn run(args: &[String]) -> Result<()> {
             dashboard::build().map(|_| ())
         }
         "prepare" => prepare::run(),
+        "chaos" => chaos::run(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

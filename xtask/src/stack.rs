@@ -310,6 +310,7 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
         "OPENAI_TIMEOUT_SECS",
         "ANALYSIS_MAX_ATTEMPTS",
         "WORKER_CONCURRENCY",
+        "WORKER_LEASE_SECS",
     ] {
         if let Ok(value) = std::env::var(key) {
             worker_env.push((key, value));

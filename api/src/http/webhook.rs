@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::metrics::Outcome;
 use crate::normalize::{normalize, Event};
 use crate::settings::SecretScope;
-use crate::signature::authenticate;
+use crate::signature::{authenticate, AuthError};
 use crate::store::{store_event, Stored};
 
 /// The signature header Retell (and our senders) use.
@@ -123,6 +123,11 @@ async fn handle(
         }
     })?;
 
+    // Two signature headers are ambiguous (a proxy and the sender may each pick a
+    // different one), so neither is trusted.
+    if headers.get_all(SIGNATURE_HEADER).iter().nth(1).is_some() {
+        return Err(AuthError::Malformed("X-Retell-Signature appears more than once").into());
+    }
     let sender = authenticate(
         headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
         headers
