@@ -28,6 +28,7 @@ pub const CLIENT_ERROR_CODES: &[&str] = &[
     "unsupported_media_type",
     "payload_too_large",
     "body_unreadable",
+    "request_timeout",
     "invalid_utf8",
     "invalid_json",
     "not_an_object",
@@ -44,6 +45,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("request body could not be read")]
     BodyUnreadable,
+    /// The body did not arrive completely within `API_REQUEST_TIMEOUT_SECS`.
+    #[error("request body not received within {secs} s")]
+    RequestTimeout { secs: u64 },
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
     #[error("body is not valid UTF-8 (first bad byte at offset {valid_up_to})")]
@@ -82,6 +86,7 @@ impl ApiError {
         match self {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::BodyUnreadable
             | ApiError::InvalidUtf8 { .. }
             | ApiError::InvalidJson(_)
@@ -103,6 +108,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::BodyUnreadable => "body_unreadable",
+            ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Unauthorized(e) => e.code(),
             ApiError::InvalidUtf8 { .. } => "invalid_utf8",
             ApiError::InvalidJson(_) => "invalid_json",
@@ -129,6 +135,9 @@ impl ApiError {
             ApiError::BodyUnreadable => {
                 "The request body could not be read completely; resend the event.".into()
             }
+            ApiError::RequestTimeout { secs } => format!(
+                "The request body did not arrive completely within {secs} s (API_REQUEST_TIMEOUT_SECS). Nothing was stored; send the whole event again in one go."
+            ),
             ApiError::Unauthorized(e) => e.message(),
             ApiError::InvalidUtf8 { valid_up_to } => format!(
                 "The body must be UTF-8 encoded JSON; the bytes at offset {valid_up_to} are not valid UTF-8."
@@ -251,6 +260,7 @@ mod tests {
             ApiError::UnsupportedMediaType("text/plain".into()),
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::BodyUnreadable,
+            ApiError::RequestTimeout { secs: 10 },
             ApiError::Unauthorized(AuthError::Missing),
             ApiError::Unauthorized(AuthError::Malformed("x")),
             ApiError::Unauthorized(AuthError::Stale { age_ms: 1 }),

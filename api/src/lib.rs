@@ -22,6 +22,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod normalize;
+mod serve;
 pub mod settings;
 pub mod signature;
 
@@ -34,6 +35,7 @@ pub struct Application {
     router: axum::Router,
     pool: PgPool,
     shutdown: CancellationToken,
+    header_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -44,7 +46,13 @@ impl Application {
         let pool = PgPoolOptions::new()
             .max_connections(settings.pool_size)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_lazy_with(settings.connect_options());
+            // A 200 promises the event survives a Postgres crash, whatever the
+            // server's default (the local stack runs synchronous_commit=off).
+            .connect_lazy_with(
+                settings
+                    .connect_options()
+                    .options([("synchronous_commit", "on")]),
+            );
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("Failed to bind API_BIND={}", settings.bind))?;
@@ -57,10 +65,12 @@ impl Application {
             scoped_secrets = settings.webhook_secrets.scoped(),
             allow_bearer = settings.allow_bearer,
             max_body_bytes = settings.max_body_bytes,
+            request_timeout_secs = settings.request_timeout.as_secs(),
             pool_size = settings.pool_size,
             mapped_agents = settings.agent_dealerships.len(),
             "webhook ingest listening"
         );
+        let header_timeout = settings.request_timeout;
         let state = http::AppState {
             pool: pool.clone(),
             cfg: Arc::new(settings),
@@ -72,6 +82,7 @@ impl Application {
             router: http::router(state),
             pool,
             shutdown: CancellationToken::new(),
+            header_timeout,
         })
     }
 
@@ -90,11 +101,13 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let token = self.shutdown.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await
-            .context("HTTP server failed")?;
+        serve::serve(
+            self.listener,
+            self.router,
+            self.header_timeout,
+            self.shutdown.clone(),
+        )
+        .await;
         self.pool.close().await;
         tracing::info!("webhook ingest stopped");
         Ok(())

@@ -2,6 +2,7 @@
 //! environment `cargo xtask test` sets), signing, and signing in as a demo user.
 
 pub mod attack;
+pub mod bad_input;
 pub mod browser;
 
 use serde_json::Value;

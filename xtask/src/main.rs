@@ -2,6 +2,7 @@
 //! testing the whole system. See `cargo xtask help`.
 
 mod bench;
+mod chaos;
 mod dashboard;
 mod demo;
 mod install;
@@ -38,6 +39,12 @@ cargo xtask <command>
                              durable Postgres), e2e (webhook to committed analysis with a
                              300 ms fake LLM; --e2e-calls sets its calls). --smoke: a few
                              seconds, tiny sizes, the debug builds.
+  chaos                      faults against real processes on a stack of its own (minutes):
+                             Postgres, the api and the worker SIGKILLed under sustained
+                             ingest, the worker's LISTEN connection cut; checks that every
+                             acknowledged event is stored once and every job has exactly
+                             one analysis, and writes the figures to
+                             target/chaos-results.json (CHAOS_RESULTS=<path> overrides).
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -90,6 +97,7 @@ fn run(args: &[String]) -> Result<()> {
             dashboard::build().map(|_| ())
         }
         "prepare" => prepare::run(),
+        "chaos" => chaos::run(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -21,6 +21,33 @@ pub struct Cluster {
     /// Extra `-c` settings after the defaults (a later one wins), e.g. the
     /// benchmark's durable variant turns `fsync` back on.
     pub settings: Vec<String>,
+    pub durability: Durability,
+}
+
+/// How hard the cluster works to keep committed data across a crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `up`: `fsync` and `full_page_writes` on, so an OS crash or power loss cannot
+    /// corrupt the database. `synchronous_commit=off` stays: a crash of the machine
+    /// (not of Postgres) may lose the last ~0.6 s of commits (3 x `wal_writer_delay`),
+    /// never corrupt anything (see docs/operations.md).
+    Durable,
+    /// Throwaway test clusters: no fsync at all, for speed. An OS crash may corrupt
+    /// them, which does not matter for a database deleted after the run.
+    Fast,
+}
+
+impl Durability {
+    fn settings(self) -> [&'static str; 3] {
+        match self {
+            Durability::Durable => ["fsync=on", "full_page_writes=on", "synchronous_commit=off"],
+            Durability::Fast => [
+                "fsync=off",
+                "full_page_writes=off",
+                "synchronous_commit=off",
+            ],
+        }
+    }
 }
 
 /// The OS user Postgres runs as when we are root (initdb and postgres refuse root).
@@ -75,7 +102,7 @@ impl Cluster {
     /// A cluster whose files live in `home`. When running as root inside a folder the
     /// `postgres` user cannot enter (e.g. under /root), the files go to /var/tmp and
     /// `home` becomes a symlink to them.
-    pub fn at(home: PathBuf, port: u16) -> Result<Cluster> {
+    pub fn at(home: PathBuf, port: u16, durability: Durability) -> Result<Cluster> {
         let parent = home.parent().context("cluster home has a parent")?;
         std::fs::create_dir_all(parent)?;
         if !home.exists() && !reachable_by_postgres(parent) {
@@ -95,6 +122,7 @@ impl Cluster {
             home,
             port,
             settings: Vec::new(),
+            durability,
         })
     }
 
@@ -149,21 +177,19 @@ impl Cluster {
             .arg(self.data())
             .arg("-p")
             .arg(self.port.to_string());
-        for setting in [
-            "listen_addresses=127.0.0.1".to_string(),
-            format!("unix_socket_directories={}", self.sock().display()),
-            // Development and test clusters trade durability for speed.
-            "fsync=off".into(),
-            "synchronous_commit=off".into(),
-            "full_page_writes=off".into(),
-            "max_connections=300".into(),
-            "shared_preload_libraries=pg_cron".into(),
-            "cron.database_name=postgres".into(),
-            format!("cron.host={}", self.sock().display()),
-            "logging_collector=off".into(),
-        ]
-        .into_iter()
-        .chain(self.settings.iter().cloned())
+        let durability = self.durability.settings().map(String::from);
+        for setting in durability
+            .into_iter()
+            .chain([
+                "listen_addresses=127.0.0.1".to_string(),
+                format!("unix_socket_directories={}", self.sock().display()),
+                "max_connections=300".into(),
+                "shared_preload_libraries=pg_cron".into(),
+                "cron.database_name=postgres".into(),
+                format!("cron.host={}", self.sock().display()),
+                "logging_collector=off".into(),
+            ])
+            .chain(self.settings.iter().cloned())
         {
             cmd.arg("-c").arg(setting);
         }

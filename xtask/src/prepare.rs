@@ -18,7 +18,7 @@ pub fn run() -> Result<()> {
     std::fs::create_dir_all(tmp.join("logs"))?;
     let result = (|| -> Result<()> {
         let mut sup = Supervisor::new(Arc::new(AtomicBool::new(false)));
-        let cluster = pg::Cluster::at(tmp.join("pg"), Ports::free()?.pg)?;
+        let cluster = pg::Cluster::at(tmp.join("pg"), Ports::free()?.pg, pg::Durability::Fast)?;
         stack::start_postgres(&mut sup, &cluster, &tmp.join("logs"))?;
         cluster.prepare_database("sqlx", false)?;
         let root = paths::root();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::keys;
 use crate::paths;
 use crate::pg::Cluster;
-use crate::supervise::{wait_until, Spec, Supervisor};
+use crate::supervise::{wait_until, Restart, Spec, Supervisor};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Ports {
@@ -155,13 +155,23 @@ impl Stack {
     }
 }
 
+/// How Postgres is restarted when it exits (SIGKILL, a crash or a fast shutdown
+/// someone else asked for): quickly at first, since every service waits on it, and
+/// up to five times a minute. Crash recovery replays the WAL, so every committed
+/// (and, with `synchronous_commit=off`, flushed) transaction is back.
+pub const POSTGRES_RESTART: Restart = Restart {
+    per_minute: 5,
+    first_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(4),
+};
+
 /// Starts Postgres (initialising the cluster if needed) under the supervisor.
 pub fn start_postgres(sup: &mut Supervisor, cluster: &Cluster, logs: &Path) -> Result<()> {
     cluster.init_if_needed()?;
     let mut spec = Spec::new("postgres", logs);
     // SIGINT is Postgres's "fast" shutdown: it does not wait for clients to leave.
     spec.stop_signal = libc::SIGINT;
-    spec.restartable = false;
+    spec.restart = POSTGRES_RESTART;
     let owned = cluster.clone();
     sup.spawn(spec, move || owned.command())?;
     cluster.wait_ready()
@@ -309,6 +319,7 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
         "OPENAI_TIMEOUT_SECS",
         "ANALYSIS_MAX_ATTEMPTS",
         "WORKER_CONCURRENCY",
+        "WORKER_LEASE_SECS",
     ] {
         if let Ok(value) = std::env::var(key) {
             worker_env.push((key, value));
@@ -353,4 +364,68 @@ pub fn build_services() -> Result<()> {
             .current_dir(paths::root()),
         "cargo build (api, worker, gateway)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pg::Durability;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    /// A real Postgres under the supervisor: SIGKILLed, then stopped with a fast
+    /// shutdown, it comes back each time with its committed rows.
+    #[test]
+    fn postgres_is_restarted_after_sigkill_and_after_a_fast_shutdown() {
+        assert!(
+            Path::new(crate::install::PG_BIN).join("postgres").exists(),
+            "needs PostgreSQL 15 (run under `cargo xtask test`, which installs it)"
+        );
+        let home = std::env::temp_dir().join(format!("xtask-pg-restart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(home.join("logs")).unwrap();
+        let cluster =
+            Cluster::at(home.join("pg"), Ports::free().unwrap().pg, Durability::Fast).unwrap();
+        let mut sup = Supervisor::new(Arc::new(AtomicBool::new(false)));
+        start_postgres(&mut sup, &cluster, &home.join("logs")).unwrap();
+        cluster
+            .exec(
+                "postgres",
+                "set synchronous_commit = on; create table kept (n int); insert into kept values (1)",
+            )
+            .unwrap();
+
+        for (round, signal) in [(1, libc::SIGKILL), (2, libc::SIGINT)] {
+            let pid = sup.pid("postgres").expect("postgres runs");
+            // SAFETY: signalling the postmaster this test started.
+            assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
+            wait_until("Postgres back", Duration::from_secs(60), || {
+                sup.check().expect("within the restart limit");
+                sup.pid("postgres").is_some_and(|p| p != pid)
+                    && cluster.query_value("postgres", "select 1").is_ok()
+            })
+            .unwrap();
+            assert_eq!(sup.recent_restarts("postgres"), round);
+            cluster
+                .exec(
+                    "postgres",
+                    &format!(
+                        "set synchronous_commit = on; insert into kept values ({})",
+                        round + 1
+                    ),
+                )
+                .unwrap();
+        }
+        assert_eq!(
+            cluster
+                .query_value(
+                    "postgres",
+                    "select string_agg(n::text, ',' order by n) from kept"
+                )
+                .unwrap(),
+            "1,2,3"
+        );
+        sup.shutdown();
+        let _ = std::fs::remove_dir_all(&home);
+    }
 }

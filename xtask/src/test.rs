@@ -156,7 +156,7 @@ pub fn run(stages: Stages) -> Result<()> {
         dir: tmp.0.clone(),
     };
     let mut sup = Supervisor::new(stopping.clone());
-    let cluster = pg::Cluster::at(tmp.0.join("pg"), ports.pg)?;
+    let cluster = pg::Cluster::at(tmp.0.join("pg"), ports.pg, pg::Durability::Fast)?;
     println!(
         "xtask test: throwaway Postgres on port {} in {}",
         ports.pg,

@@ -56,7 +56,7 @@ pub fn run(options: Options) -> Result<()> {
     stack::install_site(&stack, &built_site)?;
 
     let mut sup = Supervisor::new(stopping.clone());
-    let cluster = pg::Cluster::at(dir.join("pg"), ports.pg)?;
+    let cluster = pg::Cluster::at(dir.join("pg"), ports.pg, pg::Durability::Durable)?;
     println!("xtask: starting Postgres on port {}", ports.pg);
     stack::start_postgres(&mut sup, &cluster, &stack.logs())?;
     println!("xtask: applying migrations and seed (supabase db push)");

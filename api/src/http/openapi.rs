@@ -8,7 +8,12 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::error::{CLIENT_ERROR_CODES, RETRY_AFTER_SECS};
-use crate::normalize::{DEFAULT_NORMALIZED_EVENT_TYPE, MAX_EVENT_TYPE_CHARS, MAX_ID_CHARS};
+use crate::normalize::{
+    DEFAULT_NORMALIZED_EVENT_TYPE, MAX_DURATION_MS, MAX_EVENT_TYPE_CHARS, MAX_ID_CHARS,
+};
+
+/// Ids and event types must hold a non-blank character (the server refuses blank ones).
+const NOT_BLANK: &str = "\\S";
 
 pub async fn serve() -> Json<Value> {
     Json(document().clone())
@@ -81,7 +86,9 @@ fn build() -> Value {
                     "requestBody": {
                         "required": true,
                         "content": { "application/json": {
-                            "schema": { "oneOf": [
+                            // anyOf: a body with an event_id is held to the normalized
+                            // contract alone, even if it also has `event` and `call`.
+                            "schema": { "anyOf": [
                                 { "$ref": "#/components/schemas/NormalizedEvent" },
                                 { "$ref": "#/components/schemas/RetellEvent" }
                             ] },
@@ -116,9 +123,10 @@ fn build() -> Value {
                                 }
                             } }
                         },
-                        "400": error_response("The body is not UTF-8 JSON object.", &["body_unreadable", "invalid_utf8", "invalid_json", "not_an_object"], "invalid_json", "The body is not valid JSON (expected value at line 1 column 1). Send one JSON object."),
+                        "400": error_response("The body is not one UTF-8 JSON object.", &["body_unreadable", "invalid_utf8", "invalid_json", "not_an_object"], "invalid_json", "The body is not valid JSON (expected value at line 1 column 1). Send one JSON object."),
                         "401": error_response("Missing, malformed, stale, future or wrong signature (or bearer token).", &unauthorized, "stale_signature", "The signature timestamp is 412s old; signatures are valid for 300s. Sign each delivery (and each retry) with the current time, and check the sender's clock."),
                         "403": error_response("The secret that authenticated the request may write only to some dealerships (WEBHOOK_SECRETS secret:dealer-a|dealer-b), and this event is for another one or for none. Nothing was stored.", &["dealership_out_of_scope"], "dealership_out_of_scope", "The secret this request was authenticated with may write only to honda-quincy, toyota-braintree; this event is for \"ford-weymouth\". Nothing was stored. Send it with a secret allowed to write that dealership."),
+                        "408": error_response("The body did not arrive within API_REQUEST_TIMEOUT_SECS (default 10 s). Nothing was stored.", &["request_timeout"], "request_timeout", "The request body did not arrive completely within 10 s (API_REQUEST_TIMEOUT_SECS). Nothing was stored; send the whole event again in one go."),
                         "413": error_response("The body is larger than WEBHOOK_MAX_BODY_BYTES (default 1 MiB).", &["payload_too_large"], "payload_too_large", "The body is larger than 1048576 bytes (WEBHOOK_MAX_BODY_BYTES). Send a smaller event, e.g. without word-level timings."),
                         "415": error_response("Content-Type is not application/json (charset, if any, utf-8).", &["unsupported_media_type"], "unsupported_media_type", "Send the body as JSON with Content-Type: application/json (charset, if given, must be utf-8); got Content-Type: text/plain."),
                         "422": {
@@ -190,10 +198,10 @@ fn build() -> Value {
                     "description": "Our contract. Unknown extra fields are accepted and kept in the stored raw payload.",
                     "required": ["event_id", "dealership_id", "call_id", "timestamp"],
                     "properties": {
-                        "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "description": "Idempotency key chosen by the sender." },
-                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "default": DEFAULT_NORMALIZED_EVENT_TYPE },
+                        "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK, "description": "Idempotency key chosen by the sender." },
+                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK, "default": DEFAULT_NORMALIZED_EVENT_TYPE },
                         "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically (marked not set up). A secret scoped to some dealerships may name only those (else 403)." },
-                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS },
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK },
                         "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset; from 2020-01-01T00:00:00Z to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
                         "transcript": { "type": "string", "nullable": true },
                         "customer": { "type": "object", "nullable": true, "properties": {
@@ -211,9 +219,9 @@ fn build() -> Value {
                     "description": "Retell's native envelope. `event_type` is accepted for `event`, and `data` for `call`. The idempotency key is derived: retell:<event>:<call_id>:<first 16 hex digits of sha256(raw body)>.",
                     "required": ["event", "call"],
                     "properties": {
-                        "event": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS,
+                        "event": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK,
                                    "example": "call_ended",
-                                   "description": "call_started, call_ended, call_analyzed, transcript_updated, transfer_started, transfer_bridged, transfer_cancelled, transfer_ended; other types are stored too." },
+                                   "description": "call_started, call_ended, call_analyzed, transcript_updated, transfer_started, transfer_bridged, transfer_cancelled, transfer_ended. Any other type is stored too (ranked as a mid-call update), and its call object is held to the same RetellCall schema as a known type's." },
                         "call": { "$ref": "#/components/schemas/RetellCall" }
                     },
                     "additionalProperties": true
@@ -222,7 +230,7 @@ fn build() -> Value {
                     "type": "object",
                     "required": ["call_id"],
                     "properties": {
-                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS },
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK },
                         "agent_id": { "type": "string", "nullable": true },
                         "call_status": { "type": "string", "nullable": true, "example": "ended" },
                         "direction": { "type": "string", "nullable": true, "description": "inbound: the customer is from_number; outbound: the customer is to_number." },
@@ -230,16 +238,16 @@ fn build() -> Value {
                         "to_number": { "type": "string", "nullable": true },
                         "start_timestamp": { "type": "integer", "format": "int64", "minimum": 1577836800000_i64, "maximum": 253402300799999_i64, "nullable": true, "description": "Unix ms; from 2020 to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
                         "end_timestamp": { "type": "integer", "format": "int64", "minimum": 1577836800000_i64, "maximum": 253402300799999_i64, "nullable": true, "description": "Unix ms; from 2020 to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
-                        "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 2147483647000_i64, "nullable": true },
+                        "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_DURATION_MS, "nullable": true },
                         "transcript": { "type": "string", "nullable": true },
                         "transcript_object": { "type": "array", "nullable": true, "items": { "type": "object", "properties": {
-                            "role": { "type": "string" }, "content": { "type": "string" } }, "additionalProperties": true } },
+                            "role": { "type": "string", "nullable": true }, "content": { "type": "string", "nullable": true } }, "additionalProperties": true } },
                         "disconnection_reason": { "type": "string", "nullable": true },
                         "metadata": { "type": "object", "nullable": true, "properties": {
-                            "dealership_id": { "type": "string", "nullable": true, "description": "Used only when AGENT_DEALERSHIPS does not map agent_id; one that disagrees with the mapping leaves the event unresolved (dealership_conflict)." },
+                            "dealership_id": { "description": "A dealership slug (any other value, or none, leaves the event stored without a dealership: dealership_unresolved). Used only when AGENT_DEALERSHIPS does not map agent_id; one that disagrees with the mapping leaves the event unresolved (dealership_conflict)." },
                             "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true }
                         }, "additionalProperties": true },
-                        "call_analysis": { "type": "object", "nullable": true, "additionalProperties": true }
+                        "call_analysis": { "type": "object", "nullable": true, "additionalProperties": true, "description": "Retell's own analysis; stored only from call_analyzed, but held to this type in every event." }
                     },
                     "additionalProperties": true
                 },

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,17 +24,24 @@ use crate::error::ApiError;
 use crate::metrics::Outcome;
 use crate::normalize::{normalize, Event};
 use crate::settings::SecretScope;
-use crate::signature::authenticate;
+use crate::signature::{authenticate, AuthError};
 
 /// The signature header Retell (and our senders) use.
 pub const SIGNATURE_HEADER: &str = "x-retell-signature";
 
-pub async fn receive(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn receive(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
+    let headers = request.headers().clone();
+    // The head arrived within the server's header deadline (see `serve`); the body
+    // gets the same time again, so a client trickling it cannot hold the connection.
+    let body = tokio::time::timeout(
+        state.cfg.request_timeout,
+        Bytes::from_request(request, &state),
+    )
+    .await
+    .map_err(|_| ApiError::RequestTimeout {
+        secs: state.cfg.request_timeout.as_secs(),
+    });
     // Filled in once the event is normalized, so every log line of this request
     // (including sqlx's and the error's) carries the ids.
     let span = tracing::info_span!(
@@ -44,9 +51,14 @@ pub async fn receive(
         dealership_id = Empty,
         event_type = Empty,
     );
-    let result = handle(&state, &headers, body)
-        .instrument(span.clone())
-        .await;
+    let result = match body {
+        Ok(body) => {
+            handle(&state, &headers, body)
+                .instrument(span.clone())
+                .await
+        }
+        Err(timeout) => Err(timeout),
+    };
     let _entered = span.enter();
 
     let outcome = match &result {
@@ -111,6 +123,11 @@ async fn handle(
         }
     })?;
 
+    // Two signature headers are ambiguous (a proxy and the sender may each pick a
+    // different one), so neither is trusted.
+    if headers.get_all(SIGNATURE_HEADER).iter().nth(1).is_some() {
+        return Err(AuthError::Malformed("X-Retell-Signature appears more than once").into());
+    }
     let sender = authenticate(
         headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
         headers

@@ -30,6 +30,9 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// Short on purpose: a request that cannot get a connection answers 503 quickly
 /// instead of hanging until the sender's own timeout.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(2000);
+/// How long a client may take to send its request head, and then its body: a
+/// client slower than this (slowloris) is cut off instead of holding a connection.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Everything the service needs to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -50,6 +53,9 @@ pub struct Settings {
     /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a connection
     /// before answering 503.
     pub acquire_timeout: Duration,
+    /// `API_REQUEST_TIMEOUT_SECS`: the time allowed for the request head, and again
+    /// for the body; a slower client is cut off (head) or answered 408 (body).
+    pub request_timeout: Duration,
     /// `AGENT_DEALERSHIPS`: Retell agent id -> dealership id, for native events
     /// without `metadata.dealership_id`.
     pub agent_dealerships: HashMap<String, String>,
@@ -100,6 +106,11 @@ impl Settings {
                 "DATABASE_ACQUIRE_TIMEOUT_MS",
                 DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
                 100..=60_000,
+            )?,
+            request_timeout: env.seconds(
+                "API_REQUEST_TIMEOUT_SECS",
+                DEFAULT_REQUEST_TIMEOUT.as_secs(),
+                1..=600,
             )?,
             agent_dealerships: parse_agent_dealerships(env.get("AGENT_DEALERSHIPS"))?,
             log_format: env.log_format()?,
@@ -190,6 +201,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 1_048_576);
         assert_eq!(s.pool_size, 10);
         assert_eq!(s.acquire_timeout, Duration::from_secs(2));
+        assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
         assert!(s.agent_dealerships.is_empty());
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert_eq!(s.webhook_secrets.len(), 1);
@@ -254,6 +266,7 @@ mod tests {
             ("WEBHOOK_MAX_BODY_BYTES", "10"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "-1"),
+            ("API_REQUEST_TIMEOUT_SECS", "0"),
             ("AGENT_DEALERSHIPS", "agent_1"),
             ("AGENT_DEALERSHIPS", "agent_1=Not A Slug"),
             ("AGENT_DEALERSHIPS", "agent_1=a,agent_1=b"),
@@ -274,6 +287,7 @@ mod tests {
             ("WEBHOOK_MAX_BODY_BYTES", "4096"),
             ("DATABASE_POOL_SIZE", "3"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "500"),
+            ("API_REQUEST_TIMEOUT_SECS", "3"),
             (
                 "AGENT_DEALERSHIPS",
                 "agent_1=ford-weymouth, agent_2 = honda-quincy",
@@ -286,6 +300,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 4096);
         assert_eq!(s.pool_size, 3);
         assert_eq!(s.acquire_timeout, Duration::from_millis(500));
+        assert_eq!(s.request_timeout, Duration::from_secs(3));
         assert_eq!(s.agent_dealerships["agent_2"], "honda-quincy");
         assert_eq!(s.log_format, LogFormat::Json);
     }

@@ -68,6 +68,8 @@ pub struct Options {
     pub agent_dealerships: Option<&'static str>,
     pub pool_size: Option<u32>,
     pub acquire_timeout_ms: Option<u64>,
+    /// `API_REQUEST_TIMEOUT_SECS` (the default is 10).
+    pub request_timeout_secs: Option<u64>,
     /// Route the app's database traffic through a cuttable TCP proxy.
     pub through_proxy: bool,
     /// `WEBHOOK_SECRETS` instead of `SECRET,OLD_SECRET`.
@@ -112,6 +114,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     if let Some(map) = options.agent_dealerships {
         vars.insert("AGENT_DEALERSHIPS".into(), map.into());
+    }
+    if let Some(n) = options.request_timeout_secs {
+        vars.insert("API_REQUEST_TIMEOUT_SECS".into(), n.to_string());
     }
     if let Some(n) = options.pool_size {
         vars.insert("DATABASE_POOL_SIZE".into(), n.to_string());

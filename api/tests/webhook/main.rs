@@ -10,4 +10,5 @@ mod ingest;
 mod operations;
 mod ordering;
 mod rejections;
+mod slow_clients;
 mod trust;

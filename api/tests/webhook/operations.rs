@@ -70,7 +70,7 @@ async fn the_openapi_document_describes_every_webhook_response() {
         .as_object()
         .expect("webhook responses");
     for code in [
-        "200", "400", "401", "403", "413", "415", "422", "500", "503",
+        "200", "400", "401", "403", "408", "413", "415", "422", "500", "503",
     ] {
         assert!(
             responses.contains_key(code),

@@ -170,3 +170,25 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     assert_error(app.get("/nope").await, 404, "not_found").await;
     assert_error(app.get("/webhooks/retell").await, 405, "method_not_allowed").await;
 }
+
+/// The schemathesis finding: an unknown event type with a call object the
+/// schema forbids was accepted. Every type's call object is now held to the
+/// RetellCall schema, and nothing is stored.
+#[tokio::test]
+async fn an_unknown_event_type_with_a_broken_call_object_is_refused_like_a_known_one() {
+    let app = spawn_app().await;
+    for event in ["^", "call_ended"] {
+        let body = serde_json::json!({
+            "event": event,
+            "call": {"call_id": "c1", "call_analysis": "not an object", "from_number": true}
+        })
+        .to_string();
+        let answer = assert_error(app.post_signed(&body).await, 422, "contract_violation").await;
+        assert_eq!(answer["field"], "call.from_number", "{event}");
+    }
+    assert_eq!(app.events_count().await, 0);
+    // The same unknown type with a well-typed call object is stored.
+    app.deliver(r#"{"event":"^","call":{"call_id":"c1","from_number":"+15550000000"}}"#)
+        .await;
+    assert_eq!(app.events_count().await, 1);
+}

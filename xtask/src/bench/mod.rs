@@ -272,7 +272,7 @@ fn measure(options: &Options) -> Result<(Value, String)> {
         webhook_secret: keys::random_secret(),
         dir: tmp.0.clone(),
     };
-    let cluster = Cluster::at(tmp.0.join("pg"), ports.pg)?;
+    let cluster = Cluster::at(tmp.0.join("pg"), ports.pg, crate::pg::Durability::Fast)?;
     let mut sup = Supervisor::new(Arc::new(AtomicBool::new(false)));
     println!(
         "xtask bench: throwaway Postgres on port {} in {}",

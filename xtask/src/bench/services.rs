@@ -59,7 +59,7 @@ impl BenchStack {
     ) -> Result<BenchStack> {
         let dir = parent.join(name);
         std::fs::create_dir_all(dir.join("logs"))?;
-        let mut cluster = Cluster::at(dir.join("pg"), free_port()?)?;
+        let mut cluster = Cluster::at(dir.join("pg"), free_port()?, crate::pg::Durability::Fast)?;
         if durability == Durability::Durable {
             cluster.settings = vec![
                 "fsync=on".into(),
