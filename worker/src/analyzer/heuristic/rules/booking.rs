@@ -214,9 +214,6 @@ pub(crate) fn detect_booking(turns: &[Turn]) -> BookingResult {
     }
 }
 
-/// The one hallucination the rules can see: the final booking read-back names
-/// a weekday that nobody mentioned before, while the caller had asked for a
-
 #[cfg(test)]
 mod tests {
     use crate::analyzer::heuristic::tests::judge;

@@ -9,7 +9,9 @@ use crate::analyzer::heuristic::calendar::weekday;
 use crate::analyzer::heuristic::transcript::{agent_turns, find_any, quote, Speaker, Turn};
 use crate::analyzer::heuristic::Finding;
 
-/// different one. Invented prices, statuses or policies need the LLM.
+/// The final booking read-back names a weekday that nobody mentioned before,
+/// while the caller had asked for a different one. Invented prices, stock and
+/// ready dates are `commitments.rs`.
 pub(crate) fn detect_wrong_readback(turns: &[Turn]) -> Option<Finding> {
     let (ci, confirm) = agent_turns(turns)
         .filter(|(_, t)| {
