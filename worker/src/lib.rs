@@ -10,6 +10,7 @@
 pub mod analyzer;
 pub mod db;
 pub mod error;
+pub mod evaluation;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

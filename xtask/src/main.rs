@@ -5,6 +5,7 @@ mod bench;
 mod chaos;
 mod dashboard;
 mod demo;
+mod eval;
 mod install;
 mod keys;
 mod paths;
@@ -50,6 +51,11 @@ cargo xtask <command>
   dashboard                  build the dashboard (wasm) into target/site.
   prepare                    refresh the committed sqlx offline metadata (.sqlx/) after a
                              migration or query changed.
+  eval --labels FILE [--analyzer heuristic|openai] [--json]
+                             measure a judge on labelled calls (the worker's analyzer code):
+                             agreement, Cohen's kappa, good-on-bad, confusion matrix, per-flag
+                             precision/recall. openai reads OPENAI_API_KEY, OPENAI_BASE_URL,
+                             OPENAI_MODEL from the environment.
 ";
 
 fn main() {
@@ -78,6 +84,9 @@ fn run(args: &[String]) -> Result<()> {
         }
         _ => None,
     };
+    if command == "eval" {
+        return eval::run(&eval::Options::parse(&flags)?);
+    }
     let has = |flag: &str| flags.contains(&flag);
     if let Some(unknown) = flags
         .iter()

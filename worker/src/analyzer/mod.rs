@@ -6,6 +6,7 @@
 pub mod heuristic;
 pub mod openai;
 pub mod prompt;
+pub mod signals;
 
 use std::time::Duration;
 
@@ -119,10 +120,18 @@ impl Analyzer {
         }
     }
 
+    /// Judges one call: Retell's voicemail signal decides alone (no LLM call),
+    /// otherwise the judge runs and Retell's other signals may give a second
+    /// opinion ([`signals`]).
     pub async fn analyze(&self, call: &CallContext) -> Result<AnalyzerOutput, AnalyzeError> {
-        match self {
-            Analyzer::OpenAi(a) => a.analyze(call).await,
-            Analyzer::Heuristic(h) => Ok(h.analyze(call)),
+        if let Some(out) = signals::voicemail(call, self.model()) {
+            return Ok(out);
         }
+        let mut out = match self {
+            Analyzer::OpenAi(a) => a.analyze(call).await?,
+            Analyzer::Heuristic(h) => h.analyze(call),
+        };
+        out.analysis = signals::second_opinion(call, out.analysis);
+        Ok(out)
     }
 }

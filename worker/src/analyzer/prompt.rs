@@ -181,8 +181,15 @@ mod tests {
                 flag.as_str()
             );
         }
-        for band in ["75-100", "40-74", "0-39"] {
-            assert!(SYSTEM_PROMPT.contains(band));
+        // The bands are stated by hand in the prompt; they must be the ones
+        // the code uses (the heuristic's `verdict_for`, and the contract).
+        use crate::analyzer::heuristic::{GOOD_MIN, NEEDS_REVIEW_MIN};
+        for band in [
+            format!("`good`, score {GOOD_MIN}-100"),
+            format!("`needs_review`, score {NEEDS_REVIEW_MIN}-{}", GOOD_MIN - 1),
+            format!("`bad`, score 0-{}", NEEDS_REVIEW_MIN - 1),
+        ] {
+            assert!(SYSTEM_PROMPT.contains(&band), "the prompt lacks {band:?}");
         }
     }
 }
