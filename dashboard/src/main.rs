@@ -7,6 +7,7 @@ mod config;
 mod csv;
 mod format;
 mod health;
+mod labels;
 mod platform;
 mod review;
 mod session;
