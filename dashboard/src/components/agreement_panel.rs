@@ -94,13 +94,16 @@ fn Confusion(row: AgreementRow) -> Element {
     }
 }
 
+/// Each row with the name its breakdown table shows.
+fn named(
+    rows: &[AgreementRow],
+    name: impl Fn(&AgreementRow) -> String,
+) -> Vec<(String, AgreementRow)> {
+    rows.iter().map(|r| (name(r), r.clone())).collect()
+}
+
 #[component]
-fn Breakdown(
-    title: String,
-    id: String,
-    rows: Vec<AgreementRow>,
-    name: fn(&AgreementRow) -> String,
-) -> Element {
+fn Breakdown(title: String, id: String, rows: Vec<(String, AgreementRow)>) -> Element {
     if rows.is_empty() {
         return rsx! {};
     }
