@@ -113,7 +113,10 @@ async fn a_csm_corrects_a_verdict_in_the_browser_and_the_managers_panel_shows_ag
     let booked = unique("booked");
     let flagged_verdict = judged_call(&flagged, UPSET, &north).await;
     let booked_verdict = judged_call(&booked, BOOKED, &north).await;
-    assert_ne!(flagged_verdict, "good", "precondition: the upset call is flagged");
+    assert_ne!(
+        flagged_verdict, "good",
+        "precondition: the upset call is flagged"
+    );
 
     // Both verdicts confirmed through the API: the panel starts from agreement.
     for (call_id, verdict) in [(&flagged, &flagged_verdict), (&booked, &booked_verdict)] {
@@ -138,7 +141,10 @@ async fn a_csm_corrects_a_verdict_in_the_browser_and_the_managers_panel_shows_ag
         (
             before["labelled"].to_string(),
             percent(&before["agreement"]),
-            before["kappa"].as_f64().map(|k| k.to_string()).unwrap_or_default()
+            before["kappa"]
+                .as_f64()
+                .map(|k| k.to_string())
+                .unwrap_or_default()
         ),
         "the panel shows the figures SQL computes: {before}"
     );
@@ -195,13 +201,19 @@ async fn a_csm_corrects_a_verdict_in_the_browser_and_the_managers_panel_shows_ag
     csm.close().await;
 
     let after = figures(&manager).await;
-    assert_eq!(after["labelled"], before["labelled"], "the same calls are labelled");
+    assert_eq!(
+        after["labelled"], before["labelled"],
+        "the same calls are labelled"
+    );
     assert_eq!(
         after["agreed"].as_i64().unwrap(),
         before["agreed"].as_i64().unwrap() - 1,
         "one call fewer agrees: {before} -> {after}"
     );
-    assert_ne!(after["kappa"], before["kappa"], "kappa moves: {before} -> {after}");
+    assert_ne!(
+        after["kappa"], before["kappa"],
+        "kappa moves: {before} -> {after}"
+    );
     let shown_after = panel(&manager_browser).await;
     manager_browser.screenshot("labels-panel-after").await;
     assert_eq!(
@@ -209,7 +221,10 @@ async fn a_csm_corrects_a_verdict_in_the_browser_and_the_managers_panel_shows_ag
         (
             after["labelled"].to_string(),
             percent(&after["agreement"]),
-            after["kappa"].as_f64().map(|k| k.to_string()).unwrap_or_default()
+            after["kappa"]
+                .as_f64()
+                .map(|k| k.to_string())
+                .unwrap_or_default()
         ),
         "the manager's panel shows the new agreement and kappa: {after}"
     );
