@@ -217,8 +217,9 @@ as $$
      where (p_dealership_id is null and f.breakdown = 'overall')
         or (p_dealership_id is not null and f.dealership_id = p_dealership_id)
   )
+  -- The argument is not echoed: about a dealership the caller cannot see, the
+  -- answer holds nothing of it.
   select jsonb_build_object(
-    'dealership_id', p_dealership_id,
     'overall', (select to_jsonb(r) - 'breakdown' from rows r where r.breakdown in ('overall', 'dealership')
                  and (p_dealership_id is not null or r.breakdown = 'overall')
                  and (p_dealership_id is null or r.breakdown = 'dealership')),
@@ -231,6 +232,6 @@ as $$
     'flags', coalesce((select jsonb_agg(to_jsonb(f) - 'breakdown' order by f.flag) from flag_rows f), '[]')
   )
 $$;
-comment on function public.label_agreement(text) is 'The team overview''s agreement panel: reporting.label_agreement and reporting.label_flag_accuracy as one object {dealership_id, overall, dealerships, models, prompt_versions, flags}, for every dealership the caller sees, or for p_dealership_id only (then dealerships is empty and the rest is within it). overall is null without labels. Security invoker: row-level security applies.';
+comment on function public.label_agreement(text) is 'The team overview''s agreement panel: reporting.label_agreement and reporting.label_flag_accuracy as one object {overall, dealerships, models, prompt_versions, flags}, for every dealership the caller sees, or for p_dealership_id only (then dealerships is empty and the rest is within it). overall is null without labels. Security invoker: row-level security applies.';
 revoke execute on function public.label_agreement(text) from public, anon;
 grant execute on function public.label_agreement(text) to authenticated, service_role;
