@@ -1,7 +1,6 @@
 //! `api` binary: read the settings, start the webhook ingest service, stop on
 //! SIGINT/SIGTERM. Everything else lives in the library.
 
-use api::settings::LogFormat;
 use api::{Application, Settings};
 use service_support::{shutdown, telemetry};
 
@@ -15,10 +14,7 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    telemetry::init(
-        settings.log_format == LogFormat::Json,
-        "info,sqlx=warn,tower_http=info",
-    );
+    telemetry::init(settings.log_format, "info,sqlx=warn,tower_http=info");
     let app = Application::build(settings).await?;
     shutdown::cancel_on_signals(app.shutdown_token());
     app.run_until_stopped().await

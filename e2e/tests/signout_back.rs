@@ -1,6 +1,6 @@
 //! Sign-out must end the session for every page of the app, including one the
 //! browser restores with the Back button from its back/forward cache (which keeps the
-//! page's memory, so the old session with it). Regression test for QA finding 1: the
+//! page's memory, so the old session with it). Regression test for a bug where the
 //! restored queue still showed the previous user's rows and a Release succeeded.
 
 use std::time::Duration;

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use gateway::settings::LogFormat;
 use gateway::{Application, Settings};
 use service_support::telemetry;
 
@@ -21,7 +20,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    telemetry::init(settings.log_format == LogFormat::Json, "info");
+    telemetry::init(settings.log_format, "info");
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -9,37 +9,15 @@ use std::path::PathBuf;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
+use service_support::config::Env;
+pub use service_support::config::{ConfigError, LogFormat};
+
+/// What a missing variable's error points to.
+const SEE_DOCS: &str = "see docs/local-auth.md";
 
 /// The Supabase CLI's default hook URI, also used in `supabase/config.toml`.
 pub const DEFAULT_CUSTOM_ACCESS_TOKEN_HOOK: &str =
     "pg-functions://postgres/public/custom_access_token_hook";
-
-/// Why the configuration was refused; always names the variable.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("{0} is not set (see docs/local-auth.md)")]
-    Missing(&'static str),
-    #[error("{var}: {reason}")]
-    Invalid { var: &'static str, reason: String },
-}
-
-impl SettingsError {
-    fn invalid(var: &'static str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            var,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines (the default, for `cargo xtask up` in a terminal).
-    Text,
-    /// One JSON object per line (`LOG_FORMAT=json`).
-    Json,
-}
 
 /// A Postgres function called as the custom access token hook, from a
 /// `pg-functions://<db>/<schema>/<function>` URI.
@@ -128,71 +106,44 @@ pub struct Settings {
     pub refresh_token_reuse_interval_secs: i64,
     /// `DASHBOARD_BIND` + `DASHBOARD_DIR` (both or neither).
     pub dashboard: Option<DashboardSettings>,
-    /// `LOG_FORMAT`: `json` for JSON lines, anything else unset/`text` for text.
+    /// `LOG_FORMAT`: `json`, or `pretty` (alias `text`).
     pub log_format: LogFormat,
 }
 
 impl Settings {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup` (tests pass a map instead of mutating the
     /// process environment, which is shared by parallel tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let required = |var: &'static str| -> Result<String, SettingsError> {
-            match lookup(var) {
-                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-                _ => Err(SettingsError::Missing(var)),
-            }
-        };
-        let optional = |var: &'static str| lookup(var).map(|v| v.trim().to_owned());
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(&Env::from_lookup(lookup))
+    }
 
-        let gateway_bind = parse_addr(
-            "GATEWAY_BIND",
-            optional("GATEWAY_BIND")
-                .filter(|v| !v.is_empty())
-                .as_deref()
-                .unwrap_or("127.0.0.1:54321"),
-        )?;
+    fn read(env: &Env) -> Result<Self, ConfigError> {
+        let required = |var: &'static str| env.required(var, SEE_DOCS);
 
-        let database_url = required("DATABASE_URL")?;
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(SettingsError::invalid(
-                "DATABASE_URL",
-                "must be a postgres:// URL",
-            ));
-        }
+        let gateway_bind =
+            env.socket_addr("GATEWAY_BIND", SocketAddr::from(([127, 0, 0, 1], 54321)))?;
+        let database_url = env.postgres_url("DATABASE_URL", SEE_DOCS)?;
 
         let postgrest_url = required("POSTGREST_URL")?;
         let parsed = reqwest::Url::parse(&postgrest_url)
-            .map_err(|e| SettingsError::invalid("POSTGREST_URL", e.to_string()))?;
+            .map_err(|e| ConfigError::new("POSTGREST_URL", e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(SettingsError::invalid(
-                "POSTGREST_URL",
-                "must be an http(s) URL",
-            ));
+            return Err(ConfigError::new("POSTGREST_URL", "must be an http(s) URL"));
         }
         let postgrest_url = postgrest_url.trim_end_matches('/').to_owned();
 
         let jwt_secret = required("JWT_SECRET")?;
         if jwt_secret.chars().count() < 32 {
-            return Err(SettingsError::invalid(
+            return Err(ConfigError::new(
                 "JWT_SECRET",
                 "must be at least 32 characters (PostgREST and Supabase require it)",
             ));
         }
-
-        let jwt_expiry_secs = parse_int("JWT_EXPIRY_SECS", optional("JWT_EXPIRY_SECS"), 3600)?;
-        if jwt_expiry_secs <= 0 {
-            return Err(SettingsError::invalid(
-                "JWT_EXPIRY_SECS",
-                "must be a positive number of seconds",
-            ));
-        }
-
-        let jwt_issuer = optional("JWT_ISSUER").filter(|v| !v.is_empty());
 
         let anon_key = required("ANON_KEY")?;
         check_api_key("ANON_KEY", &anon_key, "anon", &jwt_secret)?;
@@ -204,57 +155,44 @@ impl Settings {
             &jwt_secret,
         )?;
 
-        let custom_access_token_hook = match optional("AUTH_HOOK_CUSTOM_ACCESS_TOKEN") {
-            None => Some(
+        // Unset: the default hook. Set but empty: no hook (so `get`, which treats
+        // blank as unset, is not enough here).
+        const HOOK: &str = "AUTH_HOOK_CUSTOM_ACCESS_TOKEN";
+        let custom_access_token_hook = match (env.is_present(HOOK), env.get(HOOK)) {
+            (false, _) => Some(
                 HookFunction::parse(DEFAULT_CUSTOM_ACCESS_TOKEN_HOOK)
                     .expect("the default hook URI is valid"),
             ),
-            Some(v) if v.is_empty() => None,
-            Some(v) => Some(
-                HookFunction::parse(&v)
-                    .map_err(|e| SettingsError::invalid("AUTH_HOOK_CUSTOM_ACCESS_TOKEN", e))?,
-            ),
+            (true, None) => None,
+            (true, Some(v)) => {
+                Some(HookFunction::parse(&v).map_err(|e| ConfigError::new(HOOK, e))?)
+            }
         };
 
-        let refresh_token_reuse_interval_secs = parse_int(
-            "REFRESH_TOKEN_REUSE_INTERVAL_SECS",
-            optional("REFRESH_TOKEN_REUSE_INTERVAL_SECS"),
-            10,
-        )?;
-        if refresh_token_reuse_interval_secs < 0 {
-            return Err(SettingsError::invalid(
-                "REFRESH_TOKEN_REUSE_INTERVAL_SECS",
-                "must not be negative",
-            ));
-        }
-
-        let dashboard = match (
-            optional("DASHBOARD_BIND").filter(|v| !v.is_empty()),
-            optional("DASHBOARD_DIR").filter(|v| !v.is_empty()),
-        ) {
+        let dashboard = match (env.get("DASHBOARD_BIND"), env.get("DASHBOARD_DIR")) {
             (None, None) => None,
-            (Some(bind), Some(dir)) => {
-                let bind = parse_addr("DASHBOARD_BIND", &bind)?;
+            (Some(_), Some(dir)) => {
+                let bind =
+                    env.socket_addr("DASHBOARD_BIND", SocketAddr::from(([127, 0, 0, 1], 0)))?;
                 let dir = PathBuf::from(dir);
                 if !dir.is_dir() {
-                    return Err(SettingsError::invalid(
+                    return Err(ConfigError::new(
                         "DASHBOARD_DIR",
                         format!("{} is not a directory", dir.display()),
                     ));
                 }
                 Some(DashboardSettings { bind, dir })
             }
-            (Some(_), None) => return Err(SettingsError::Missing("DASHBOARD_DIR")),
-            (None, Some(_)) => return Err(SettingsError::Missing("DASHBOARD_BIND")),
-        };
-
-        let log_format = match optional("LOG_FORMAT").as_deref() {
-            None | Some("") | Some("text") | Some("pretty") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(SettingsError::invalid(
-                    "LOG_FORMAT",
-                    format!("expected `json` or `text`, got {other:?}"),
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "DASHBOARD_DIR",
+                    "required when DASHBOARD_BIND is set",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "DASHBOARD_BIND",
+                    "required when DASHBOARD_DIR is set",
                 ))
             }
         };
@@ -264,14 +202,18 @@ impl Settings {
             database_url: SecretString::from(database_url),
             postgrest_url,
             jwt_secret: SecretString::from(jwt_secret),
-            jwt_expiry_secs,
-            jwt_issuer,
+            jwt_expiry_secs: env.number("JWT_EXPIRY_SECS", 3600, 1..=30 * 86_400)?,
+            jwt_issuer: env.get("JWT_ISSUER"),
             anon_key: SecretString::from(anon_key),
             service_role_key: SecretString::from(service_role_key),
             custom_access_token_hook,
-            refresh_token_reuse_interval_secs,
+            refresh_token_reuse_interval_secs: env.number(
+                "REFRESH_TOKEN_REUSE_INTERVAL_SECS",
+                10,
+                0..=86_400,
+            )?,
             dashboard,
-            log_format,
+            log_format: env.log_format()?,
         })
     }
 
@@ -284,24 +226,6 @@ impl Settings {
     }
 }
 
-fn parse_addr(var: &'static str, value: &str) -> Result<SocketAddr, SettingsError> {
-    value.parse().map_err(|_| {
-        SettingsError::invalid(
-            var,
-            format!("expected host:port such as 127.0.0.1:54321, got {value:?}"),
-        )
-    })
-}
-
-fn parse_int(var: &'static str, value: Option<String>, default: i64) -> Result<i64, SettingsError> {
-    match value.filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            SettingsError::invalid(var, format!("expected a whole number, got {v:?}"))
-        }),
-    }
-}
-
 /// A key that PostgREST would reject (wrong secret, wrong role) makes every request
 /// fail later in a confusing way, so it is refused here.
 fn check_api_key(
@@ -309,7 +233,7 @@ fn check_api_key(
     key: &str,
     expected_role: &str,
     secret: &str,
-) -> Result<(), SettingsError> {
+) -> Result<(), ConfigError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
     validation.validate_aud = false;
@@ -319,14 +243,14 @@ fn check_api_key(
         &validation,
     )
     .map_err(|e| {
-        SettingsError::invalid(
+        ConfigError::new(
             var,
             format!("not an HS256 JWT signed with JWT_SECRET, or expired ({e})"),
         )
     })?;
     match data.claims.get("role").and_then(|r| r.as_str()) {
         Some(role) if role == expected_role => Ok(()),
-        other => Err(SettingsError::invalid(
+        other => Err(ConfigError::new(
             var,
             format!("its role claim must be {expected_role:?}, found {other:?}"),
         )),
@@ -355,7 +279,7 @@ mod tests {
         ])
     }
 
-    fn load(vars: &HashMap<&'static str, String>) -> Result<Settings, SettingsError> {
+    fn load(vars: &HashMap<&'static str, String>) -> Result<Settings, ConfigError> {
         Settings::from_lookup(|k| vars.get(k).cloned())
     }
 
@@ -373,7 +297,7 @@ mod tests {
             "\"public\".\"custom_access_token_hook\""
         );
         assert!(s.dashboard.is_none());
-        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.log_format, LogFormat::Pretty);
     }
 
     #[test]
@@ -381,7 +305,7 @@ mod tests {
         let mut vars = base();
         vars.remove("JWT_SECRET");
         let err = load(&vars).unwrap_err().to_string();
-        assert!(err.starts_with("JWT_SECRET is not set"), "{err}");
+        assert!(err.contains("JWT_SECRET: required"), "{err}");
     }
 
     #[test]
@@ -389,7 +313,10 @@ mod tests {
         let mut vars = base();
         vars.insert("JWT_SECRET", "too-short".into());
         let err = load(&vars).unwrap_err().to_string();
-        assert!(err.starts_with("JWT_SECRET:"), "{err}");
+        assert!(
+            err.starts_with("invalid configuration: JWT_SECRET:"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -400,7 +327,7 @@ mod tests {
             "another-secret-that-is-also-at-least-32-characters".into(),
         );
         let err = load(&vars).unwrap_err().to_string();
-        assert!(err.starts_with("ANON_KEY:"), "{err}");
+        assert!(err.starts_with("invalid configuration: ANON_KEY:"), "{err}");
     }
 
     #[test]
@@ -432,7 +359,7 @@ mod tests {
             vars.insert("AUTH_HOOK_CUSTOM_ACCESS_TOKEN", bad.into());
             let err = load(&vars).unwrap_err().to_string();
             assert!(
-                err.starts_with("AUTH_HOOK_CUSTOM_ACCESS_TOKEN:"),
+                err.starts_with("invalid configuration: AUTH_HOOK_CUSTOM_ACCESS_TOKEN:"),
                 "{bad}: {err}"
             );
         }
@@ -454,7 +381,7 @@ mod tests {
         let mut vars = base();
         vars.insert("DASHBOARD_BIND", "127.0.0.1:0".into());
         let err = load(&vars).unwrap_err().to_string();
-        assert!(err.starts_with("DASHBOARD_DIR is not set"), "{err}");
+        assert!(err.contains("DASHBOARD_DIR: required"), "{err}");
     }
 
     #[test]
@@ -462,6 +389,9 @@ mod tests {
         let mut vars = base();
         vars.insert("LOG_FORMAT", "xml".into());
         let err = load(&vars).unwrap_err().to_string();
-        assert!(err.starts_with("LOG_FORMAT:"), "{err}");
+        assert!(
+            err.starts_with("invalid configuration: LOG_FORMAT:"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! What the api, worker and gateway binaries share: stopping on SIGINT/SIGTERM and
-//! the tracing setup.
+//! What the api, worker and gateway binaries share: reading configuration, stopping
+//! on SIGINT/SIGTERM and the tracing setup.
 
+pub mod config;
 pub mod shutdown;
 pub mod telemetry;

@@ -4,12 +4,14 @@
 
 use tracing_subscriber::EnvFilter;
 
+use crate::config::LogFormat;
+
 /// Installs the global subscriber. A second call (tests) keeps the first one.
-pub fn init(json: bool, default_filter: &str) {
+pub fn init(format: LogFormat, default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if json {
+    let _ = if format == LogFormat::Json {
         builder
             .json()
             .flatten_event(true)

@@ -43,7 +43,9 @@ grant supabase_auth_admin to postgres;
 
 /** Schemas */
 create schema if not exists extensions;
-grant usage on schema extensions to public;
+-- As on Supabase: only the platform's roles may use `extensions`, not PUBLIC (so a
+-- reporting login cannot, and the pgTAP suite must grant what it needs itself).
+grant usage on schema extensions to postgres, anon, authenticated, service_role, supabase_auth_admin;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pg_trgm with schema extensions;

@@ -4,27 +4,8 @@
 begin;
 select plan(14);
 
-/** Fixtures: in each demo dealership one flagged call with its whole trail, plus rows whose dealership is unknown */
-insert into public.calls (dealership_id, call_id, first_event_at, last_event_at, transcript, transcript_sha256)
-select d, 'pgtap-' || d, now() - interval '1 hour', now(), 'Agent: Thanks for calling. User: My car will not start.', md5(d)
-  from unnest(array['toyota-braintree', 'honda-quincy', 'ford-weymouth', 'nissan-plymouth', 'kia-hingham']) d;
-insert into public.events (event_id, event_type, source, dealership_id, call_id, occurred_at, raw_body, raw_payload)
-select 'pgtap-evt-' || c.dealership_id, 'call_ended', 'normalized', c.dealership_id, c.call_id, now(), '\x7b7d'::bytea, '{}'::jsonb
-  from public.calls c where c.call_id like 'pgtap-%'
-union all
-select 'pgtap-evt-unresolved', 'call_ended', 'retell', null, 'pgtap-unresolved', now(), '\x7b7d', '{}';
-insert into public.analysis_jobs (dealership_id, call_id, event_id, status)
-select c.dealership_id, c.call_id, 'pgtap-evt-' || c.dealership_id, 'done'
-  from public.calls c where c.call_id like 'pgtap-%';
--- A bad verdict opens the review (and its first review_events row) through the trigger.
-insert into public.call_analyses
-  (dealership_id, call_id, analysis, verdict, score, flags, recommended_action, confidence, status, model, prompt_version)
-select c.dealership_id, c.call_id, '{"verdict": "bad"}', 'bad', 20, '{no_resolution}', 'human_follow_up', 0.9, 'ok', 'heuristic-v1', 'pgtap'
-  from public.calls c where c.call_id like 'pgtap-%';
-insert into public.processing_errors (stage, dealership_id, call_id, error)
-select 'analysis', c.dealership_id, c.call_id, 'pgtap' from public.calls c where c.call_id like 'pgtap-%'
-union all
-select 'ingest', null, 'pgtap-unresolved', 'pgtap';
+/** Fixtures: in each demo dealership one flagged call with its whole trail, plus rows whose dealership is unknown (tests.seed_flagged_calls) */
+select tests.seed_flagged_calls();
 
 set local role authenticated;
 select tests.authenticate_as('a0000000-0000-4000-8000-000000000003');

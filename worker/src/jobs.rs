@@ -20,36 +20,7 @@ use crate::analyzer::{AnalyzeError, Analyzer, AnalyzerOutput, CallContext};
 use crate::db::{self, ClaimedJob, NewAnalysis};
 use crate::error::WorkerError;
 use crate::metrics::{Metrics, METRICS};
-
-/// What the job processor needs to know.
-#[derive(Debug, Clone)]
-pub struct JobSettings {
-    /// Written to `locked_by`; must be unique per running process.
-    pub worker_id: String,
-    /// Lease length; renewed every third of it while the analysis runs.
-    pub lease: Duration,
-    /// Claims of one job before it fails for good.
-    pub max_attempts: i32,
-    /// First retry delay; doubles per attempt.
-    pub retry_base: Duration,
-    /// Longest computed retry delay.
-    pub retry_max: Duration,
-    /// Longest `Retry-After` honoured, so a confused server cannot park a job for days.
-    pub max_retry_after: Duration,
-}
-
-impl Default for JobSettings {
-    fn default() -> Self {
-        JobSettings {
-            worker_id: "worker".to_string(),
-            lease: Duration::from_secs(120),
-            max_attempts: 4,
-            retry_base: Duration::from_secs(2),
-            retry_max: Duration::from_secs(300),
-            max_retry_after: Duration::from_secs(900),
-        }
-    }
-}
+use crate::settings::QueueSettings;
 
 /// How a job ended for this worker.
 #[derive(Debug, Clone)]
@@ -89,7 +60,7 @@ pub enum SkipReason {
 pub async fn run_one_job(
     pool: &PgPool,
     analyzer: &Analyzer,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
 ) -> Result<Option<JobOutcome>, WorkerError> {
     let Some(job) = db::claim_job(pool, &cfg.worker_id, cfg.lease).await? else {
         return Ok(None);
@@ -101,7 +72,7 @@ pub async fn run_one_job(
 pub async fn process_job(
     pool: &PgPool,
     analyzer: &Analyzer,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: ClaimedJob,
 ) -> Result<JobOutcome, WorkerError> {
     Metrics::inc(&METRICS.jobs_claimed);
@@ -134,7 +105,7 @@ pub async fn process_job(
 async fn process(
     pool: &PgPool,
     analyzer: &Analyzer,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: &ClaimedJob,
 ) -> Result<OutcomeKind, WorkerError> {
     // The foreign key cascades job deletion with the call, so a claimed job
@@ -212,7 +183,7 @@ async fn process(
 /// abandoned (dropping the future cancels the HTTP request).
 async fn with_lease<F: Future>(
     pool: &PgPool,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: &ClaimedJob,
     fut: F,
 ) -> Option<F::Output> {
@@ -234,7 +205,7 @@ async fn with_lease<F: Future>(
 
 async fn skip(
     pool: &PgPool,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: &ClaimedJob,
     why: SkipReason,
 ) -> Result<OutcomeKind, WorkerError> {
@@ -260,7 +231,7 @@ async fn skip(
 
 async fn store_success(
     pool: &PgPool,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: &ClaimedJob,
     call: &CallContext,
     out: &AnalyzerOutput,
@@ -323,7 +294,7 @@ async fn store_success(
 async fn fail(
     pool: &PgPool,
     analyzer: &Analyzer,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     job: &ClaimedJob,
     call: &CallContext,
     e: &AnalyzeError,
@@ -406,7 +377,7 @@ async fn fail(
 /// Exponential backoff with "equal jitter" (half fixed, half random) so jobs
 /// that failed together do not retry together; never shorter than the
 /// server's `Retry-After` (capped at `max_retry_after`).
-pub fn backoff(cfg: &JobSettings, attempt: i32, retry_after: Option<Duration>) -> Duration {
+pub fn backoff(cfg: &QueueSettings, attempt: i32, retry_after: Option<Duration>) -> Duration {
     let exponent = u32::try_from(attempt.saturating_sub(1).clamp(0, 30)).unwrap_or(0);
     let exp = cfg
         .retry_base
@@ -427,7 +398,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_exponentially_within_its_jitter_band() {
-        let cfg = JobSettings::default();
+        let cfg = QueueSettings::default();
         for attempt in 1..=6 {
             let full = Duration::from_secs(2u64 << (attempt - 1)).min(cfg.retry_max);
             for _ in 0..50 {
@@ -439,13 +410,13 @@ mod tests {
 
     #[test]
     fn backoff_is_capped() {
-        let cfg = JobSettings::default();
+        let cfg = QueueSettings::default();
         assert!(backoff(&cfg, 40, None) <= cfg.retry_max);
     }
 
     #[test]
     fn backoff_honours_retry_after_up_to_the_cap() {
-        let cfg = JobSettings::default();
+        let cfg = QueueSettings::default();
         assert!(backoff(&cfg, 1, Some(Duration::from_secs(30))) >= Duration::from_secs(30));
         assert_eq!(
             backoff(&cfg, 1, Some(Duration::from_secs(86_400))),

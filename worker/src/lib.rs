@@ -26,8 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use analyzer::Analyzer;
 pub use error::WorkerError;
-pub use jobs::{run_one_job, JobOutcome, JobSettings, OutcomeKind, SkipReason};
-pub use settings::Settings;
+pub use jobs::{run_one_job, JobOutcome, OutcomeKind, SkipReason};
+pub use settings::{QueueSettings, Settings};
 
 /// A built worker: connected, port bound, not yet running.
 pub struct Application {
@@ -45,7 +45,7 @@ impl Application {
         // One connection per in-flight job, one for LISTEN, a few for claims,
         // lease renewals and probes.
         let pool = PgPoolOptions::new()
-            .max_connections(u32::try_from(settings.concurrency + 4).unwrap_or(u32::MAX))
+            .max_connections(u32::try_from(settings.queue.concurrency + 4).unwrap_or(u32::MAX))
             .acquire_timeout(Duration::from_secs(10))
             .connect(settings.database_url())
             .await?;
@@ -57,7 +57,10 @@ impl Application {
         settings: Settings,
         pool: PgPool,
     ) -> Result<Application, WorkerError> {
-        let analyzer = Arc::new(Analyzer::from_settings(&settings)?);
+        let analyzer = Arc::new(Analyzer::new(
+            settings.openai.as_ref(),
+            settings.max_transcript_chars,
+        )?);
         let listener =
             TcpListener::bind(settings.bind)
                 .await
@@ -105,24 +108,18 @@ impl Application {
         let router = http::router(http::AppState {
             pool: self.pool.clone(),
             loop_state: loop_state.clone(),
-            worker_id: self.settings.worker_id.clone(),
+            worker_id: self.settings.queue.worker_id.clone(),
             analyzer_model: self.analyzer.model().to_string(),
         });
         tracing::info!(port = self.port, "health and metrics listening");
         let token = self.shutdown.clone();
         let server = axum::serve(self.listener, router)
             .with_graceful_shutdown(self.shutdown.clone().cancelled_owned());
-        let runner_settings = runner::RunnerSettings {
-            jobs: self.settings.job_settings(),
-            concurrency: self.settings.concurrency,
-            poll_interval: self.settings.poll_interval,
-            shutdown_grace: self.settings.shutdown_grace,
-        };
         let worker = async {
             let result = runner::run(
                 self.pool.clone(),
                 self.analyzer.clone(),
-                runner_settings,
+                self.settings.queue.clone(),
                 self.shutdown.clone(),
                 loop_state,
             )

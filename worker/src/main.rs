@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use service_support::{shutdown::cancel_on_signals, telemetry};
-use worker::settings::LogFormat;
 use worker::{Application, Settings};
 
 #[tokio::main]
@@ -16,7 +15,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(
-        settings.log_format == LogFormat::Json,
+        settings.log_format,
         "info,sqlx=warn,hyper=warn,reqwest=warn",
     );
     let app = match Application::build(settings).await {

@@ -16,19 +16,11 @@ use tokio_util::sync::CancellationToken;
 use crate::analyzer::Analyzer;
 use crate::db;
 use crate::error::WorkerError;
-use crate::jobs::{process_job, JobSettings};
+use crate::jobs::process_job;
+use crate::settings::QueueSettings;
 
 /// The channel the `analysis_jobs` insert trigger notifies.
 pub const CHANNEL: &str = "analysis_jobs";
-
-/// How the loop runs.
-#[derive(Debug, Clone)]
-pub struct RunnerSettings {
-    pub jobs: JobSettings,
-    pub concurrency: usize,
-    pub poll_interval: Duration,
-    pub shutdown_grace: Duration,
-}
 
 /// Shared with `/healthz`: whether the loop is claiming work.
 #[derive(Debug, Default)]
@@ -50,7 +42,7 @@ impl LoopState {
 pub async fn run(
     pool: PgPool,
     analyzer: Arc<Analyzer>,
-    cfg: RunnerSettings,
+    cfg: QueueSettings,
     shutdown: CancellationToken,
     state: Arc<LoopState>,
 ) -> Result<(), WorkerError> {
@@ -66,7 +58,7 @@ pub async fn run(
         stop_listening.clone(),
     ));
 
-    let jobs = Arc::new(cfg.jobs.clone());
+    let jobs = Arc::new(cfg.clone());
     let permits = Arc::new(Semaphore::new(cfg.concurrency));
     let mut tasks: JoinSet<()> = JoinSet::new();
     // The leases this process holds, by the task working on each: what shutdown

@@ -1,4 +1,5 @@
-//! Typed, validated configuration read from the environment at start-up.
+//! Typed, validated configuration read from the environment at start-up, one plain
+//! struct per concern. This module is a leaf: it imports nothing from the worker.
 //!
 //! Every variable is documented in `docs/analysis.md` and `worker/.env.example`.
 //! A bad value fails start-up with an error that names the variable, so a
@@ -8,17 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-
-use crate::jobs::JobSettings;
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines (local development).
-    Pretty,
-    /// One JSON object per line (production, log shippers).
-    Json,
-}
+use service_support::config::Env;
+pub use service_support::config::{ConfigError, LogFormat};
 
 /// The OpenAI-compatible endpoint the LLM analyzer talks to.
 #[derive(Debug, Clone)]
@@ -33,163 +25,131 @@ pub struct OpenAiSettings {
     pub timeout: Duration,
 }
 
-/// The worker's whole configuration.
+/// How this process claims, runs and retries analysis jobs.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    /// `DATABASE_URL`: a direct or session-mode connection (LISTEN needs a session).
-    pub database_url: SecretString,
-    /// `WORKER_ID`: written to `analysis_jobs.locked_by`; default `hostname:pid`.
+pub struct QueueSettings {
+    /// `WORKER_ID`: written to `analysis_jobs.locked_by`; must be unique per running
+    /// process. Default `hostname:pid`.
     pub worker_id: String,
     /// `WORKER_CONCURRENCY`: jobs analyzed at once by this process.
     pub concurrency: usize,
     /// `WORKER_POLL_INTERVAL_MS`: how often to look for jobs when no NOTIFY arrives.
     pub poll_interval: Duration,
-    /// `WORKER_LEASE_SECS`: how long a claimed job is protected from other workers
-    /// (the lease is renewed while the analysis runs).
+    /// `WORKER_LEASE_SECS`: how long a claimed job is protected from other workers;
+    /// renewed every third of it while the analysis runs.
     pub lease: Duration,
     /// `WORKER_SHUTDOWN_GRACE_SECS`: how long in-flight jobs may finish after SIGTERM.
     pub shutdown_grace: Duration,
-    /// `WORKER_BIND`: address of `/healthz` and `/metrics`.
-    pub bind: SocketAddr,
-    /// `OPENAI_*`: `None` when no key is configured (offline heuristic analyzer).
-    pub openai: Option<OpenAiSettings>,
     /// `ANALYSIS_MAX_ATTEMPTS`: claims of one job before it fails for good.
     pub max_attempts: i32,
+    /// First retry delay; doubles per attempt.
+    pub retry_base: Duration,
+    /// Longest computed retry delay.
+    pub retry_max: Duration,
+    /// Longest `Retry-After` honoured, so a confused server cannot park a job for days.
+    pub max_retry_after: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            worker_id: "worker".to_string(),
+            concurrency: 8,
+            poll_interval: Duration::from_millis(5000),
+            lease: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(20),
+            max_attempts: 4,
+            retry_base: Duration::from_secs(2),
+            retry_max: Duration::from_secs(300),
+            max_retry_after: Duration::from_secs(900),
+        }
+    }
+}
+
+/// The worker's whole configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: a direct or session-mode connection (LISTEN needs a session).
+    pub database_url: SecretString,
+    /// `WORKER_BIND`: address of `/healthz` and `/metrics`.
+    pub bind: SocketAddr,
+    pub queue: QueueSettings,
+    /// `OPENAI_*`: `None` when no key is configured (offline heuristic analyzer).
+    pub openai: Option<OpenAiSettings>,
     /// `ANALYSIS_MAX_TRANSCRIPT_CHARS`: longer transcripts lose their middle before
     /// they are sent to the LLM.
     pub max_transcript_chars: usize,
-    /// `LOG_FORMAT`: `json` or `pretty`.
+    /// `LOG_FORMAT`: `json`, or `pretty` (alias `text`).
     pub log_format: LogFormat,
-}
-
-/// A configuration problem, naming the variable at fault.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid configuration: {var}: {message}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-    }
 }
 
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
-        Settings::from_lookup(|k| std::env::var(k).ok())
+        Settings::read(&Env::process())
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the
     /// process-wide environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        // An empty value is treated as unset: `.env` files often carry `KEY=`.
-        let get = |k: &str| {
-            lookup(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
+        Settings::read(&Env::from_lookup(lookup))
+    }
+
+    fn read(env: &Env) -> Result<Settings, ConfigError> {
+        let database_url = env.postgres_url(
+            "DATABASE_URL",
+            "a direct or session-mode Postgres URL (the worker uses LISTEN)",
+        )?;
+        let defaults = QueueSettings::default();
+        let queue = QueueSettings {
+            worker_id: env.get("WORKER_ID").unwrap_or_else(default_worker_id),
+            concurrency: env.number("WORKER_CONCURRENCY", defaults.concurrency, 1..=1024)?,
+            poll_interval: env.millis("WORKER_POLL_INTERVAL_MS", 5000, 50..=3_600_000)?,
+            lease: env.seconds("WORKER_LEASE_SECS", 120, 5..=86_400)?,
+            shutdown_grace: env.seconds("WORKER_SHUTDOWN_GRACE_SECS", 20, 0..=3600)?,
+            max_attempts: env.number("ANALYSIS_MAX_ATTEMPTS", defaults.max_attempts, 1..=50)?,
+            ..defaults
         };
+        let bind = env.socket_addr("WORKER_BIND", SocketAddr::from(([127, 0, 0, 1], 54381)))?;
 
-        let database_url = get("DATABASE_URL").ok_or_else(|| {
-            err(
-                "DATABASE_URL",
-                "is required (a direct or session-mode Postgres URL: the worker uses LISTEN)",
-            )
-        })?;
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(err(
-                "DATABASE_URL",
-                "must start with postgres:// or postgresql://",
-            ));
-        }
-
-        let worker_id = get("WORKER_ID").unwrap_or_else(default_worker_id);
-        let concurrency = parse_num::<usize>(&get, "WORKER_CONCURRENCY", 8, 1, 1024)?;
-        let poll_ms = parse_num::<u64>(&get, "WORKER_POLL_INTERVAL_MS", 5000, 50, 3_600_000)?;
-        let lease_secs = parse_num::<u64>(&get, "WORKER_LEASE_SECS", 120, 5, 86_400)?;
-        let grace_secs = parse_num::<u64>(&get, "WORKER_SHUTDOWN_GRACE_SECS", 20, 0, 3600)?;
-        let bind = match get("WORKER_BIND") {
-            None => SocketAddr::from(([127, 0, 0, 1], 54381)),
-            Some(v) => v
-                .parse()
-                .map_err(|_| err("WORKER_BIND", format!("{v:?} is not host:port")))?,
-        };
-
-        let base_url = get("OPENAI_BASE_URL")
-            .unwrap_or_else(|| "https://api.openai.com/v1".to_string())
-            .trim_end_matches('/')
-            .to_string();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(err(
-                "OPENAI_BASE_URL",
-                "must be an http(s) URL such as https://api.openai.com/v1",
-            ));
-        }
-        let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
-        let timeout_secs = parse_num::<u64>(&get, "OPENAI_TIMEOUT_SECS", 30, 1, 600)?;
-        let openai = get("OPENAI_API_KEY").map(|key| OpenAiSettings {
+        let base_url = env.http_url("OPENAI_BASE_URL", "https://api.openai.com/v1")?;
+        let model = env
+            .get("OPENAI_MODEL")
+            .unwrap_or_else(|| "gpt-4o-mini".to_string());
+        let timeout = env.seconds("OPENAI_TIMEOUT_SECS", 30, 1..=600)?;
+        let openai = env.get("OPENAI_API_KEY").map(|key| OpenAiSettings {
             api_key: SecretString::from(key),
             base_url,
             model,
-            timeout: Duration::from_secs(timeout_secs),
+            timeout,
         });
         // The lease is renewed every third of its length while the LLM call runs;
         // a lease shorter than one request would let another worker steal a job
         // whose renewal is merely late.
         if let Some(o) = &openai {
-            if Duration::from_secs(lease_secs) < o.timeout {
-                return Err(err(
+            if queue.lease < o.timeout {
+                return Err(ConfigError::new(
                     "WORKER_LEASE_SECS",
-                    format!("must be at least OPENAI_TIMEOUT_SECS ({timeout_secs})"),
+                    format!(
+                        "must be at least OPENAI_TIMEOUT_SECS ({})",
+                        o.timeout.as_secs()
+                    ),
                 ));
             }
         }
 
-        let max_attempts = parse_num::<i32>(&get, "ANALYSIS_MAX_ATTEMPTS", 4, 1, 50)?;
-        let max_transcript_chars = parse_num::<usize>(
-            &get,
-            "ANALYSIS_MAX_TRANSCRIPT_CHARS",
-            20_000,
-            500,
-            2_000_000,
-        )?;
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("pretty") | Some("text") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(err(
-                    "LOG_FORMAT",
-                    format!("{other:?} is not one of json, pretty"),
-                ))
-            }
-        };
-
         Ok(Settings {
             database_url: SecretString::from(database_url),
-            worker_id,
-            concurrency,
-            poll_interval: Duration::from_millis(poll_ms),
-            lease: Duration::from_secs(lease_secs),
-            shutdown_grace: Duration::from_secs(grace_secs),
             bind,
+            queue,
             openai,
-            max_attempts,
-            max_transcript_chars,
-            log_format,
+            max_transcript_chars: env.number(
+                "ANALYSIS_MAX_TRANSCRIPT_CHARS",
+                20_000,
+                500..=2_000_000,
+            )?,
+            log_format: env.log_format()?,
         })
-    }
-
-    /// The part of the configuration the job processor needs.
-    pub fn job_settings(&self) -> JobSettings {
-        JobSettings {
-            worker_id: self.worker_id.clone(),
-            lease: self.lease,
-            max_attempts: self.max_attempts,
-            ..JobSettings::default()
-        }
     }
 
     /// The database URL, for connecting. Kept behind a method so the secret is
@@ -197,28 +157,6 @@ impl Settings {
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
     }
-}
-
-fn parse_num<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    min: T,
-    max: T,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(raw) = get(var) else {
-        return Ok(default);
-    };
-    let v: T = raw
-        .parse()
-        .map_err(|_| err(var, format!("{raw:?} is not a whole number")))?;
-    if v < min || v > max {
-        return Err(err(var, format!("{v} is outside {min}..={max}")));
-    }
-    Ok(v)
 }
 
 /// `hostname:pid`, which is unique per process on one host and readable in
@@ -258,15 +196,15 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_the_database_url_is_set() {
         let s = settings(&[DB]).unwrap();
-        assert_eq!(s.concurrency, 8);
-        assert_eq!(s.poll_interval, Duration::from_millis(5000));
-        assert_eq!(s.lease, Duration::from_secs(120));
-        assert_eq!(s.shutdown_grace, Duration::from_secs(20));
+        assert_eq!(s.queue.concurrency, 8);
+        assert_eq!(s.queue.poll_interval, Duration::from_millis(5000));
+        assert_eq!(s.queue.lease, Duration::from_secs(120));
+        assert_eq!(s.queue.shutdown_grace, Duration::from_secs(20));
         assert_eq!(s.bind.to_string(), "127.0.0.1:54381");
         assert!(s.openai.is_none());
-        assert_eq!(s.max_attempts, 4);
+        assert_eq!(s.queue.max_attempts, 4);
         assert_eq!(s.max_transcript_chars, 20_000);
-        assert!(s.worker_id.contains(':'));
+        assert!(s.queue.worker_id.contains(':'));
     }
 
     #[test]

@@ -19,8 +19,6 @@ use crate::pg::Cluster;
 use crate::stack::Stack;
 use crate::supervise::wait_until;
 
-pub const DEMO_PASSWORD: &str = "demo-password-123";
-
 /// Demo users (fixed ids from supabase/seed.sql).
 pub const CSM_NORTH: &str = "a0000000-0000-4000-8000-000000000003";
 pub const CSM_SOUTH: &str = "a0000000-0000-4000-8000-000000000004";

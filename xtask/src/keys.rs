@@ -1,6 +1,6 @@
 //! Local-only credentials: Supabase's well-known local JWT secret and the anon and
 //! service-role keys it signs (byte for byte the keys `supabase start` prints), and
-//! the webhook secret, generated once per checkout.
+//! the webhook secret, generated once per checkout, and the demo users' password.
 
 use anyhow::{Context, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,6 +9,9 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use std::path::Path;
+
+/// The demo users' password (README, `stack.env`).
+pub const DEMO_PASSWORD: &str = "demo-password-123";
 
 /// Supabase's published local-development secret. Never used outside the local stack.
 pub const JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";

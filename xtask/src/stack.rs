@@ -140,7 +140,7 @@ impl Stack {
             ("API_URL", self.api_url()),
             ("WORKER_URL", self.worker_url()),
             ("DASHBOARD_URL", self.dashboard_url()),
-            ("DEMO_PASSWORD", crate::demo::DEMO_PASSWORD.to_string()),
+            ("DEMO_PASSWORD", crate::keys::DEMO_PASSWORD.to_string()),
         ]
     }
 

@@ -87,7 +87,7 @@ pub fn run(options: Options) -> Result<()> {
 fn print_banner(stack: &Stack, took: Duration) {
     let secret = &stack.webhook_secret;
     let url = stack.webhook_url();
-    let demo = demo::DEMO_PASSWORD;
+    let demo = keys::DEMO_PASSWORD;
     println!(
         r#"
 ================================================================================

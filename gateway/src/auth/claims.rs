@@ -11,8 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::sessions::SessionRecord;
-use super::users::UserRecord;
+use super::session_store::SessionRecord;
+use super::user_store::UserRecord;
 
 /// How the session was authenticated, as the hook's `authentication_method` and
 /// GoTrue's `models.AuthenticationMethod` strings.

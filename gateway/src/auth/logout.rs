@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 
+use super::current_user::Authenticated;
 use super::error::AuthError;
-use super::sessions;
-use super::user::Authenticated;
+use super::session_store;
 use crate::AppState;
 
 pub async fn logout(
@@ -23,11 +23,11 @@ pub async fn logout(
     let user_id = auth.user.id;
     match (scope, auth.session_id) {
         ("" | "global", _) | ("local" | "others", None) => {
-            sessions::delete_user_sessions(&state.db, user_id).await?
+            session_store::delete_user_sessions(&state.db, user_id).await?
         }
-        ("local", Some(session_id)) => sessions::delete_session(&state.db, session_id).await?,
+        ("local", Some(session_id)) => session_store::delete_session(&state.db, session_id).await?,
         ("others", Some(session_id)) => {
-            sessions::delete_other_sessions(&state.db, user_id, session_id).await?
+            session_store::delete_other_sessions(&state.db, user_id, session_id).await?
         }
         (other, _) => {
             return Err(AuthError::bad_request(

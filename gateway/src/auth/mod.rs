@@ -5,13 +5,13 @@
 //! (status codes, error codes, JSON shapes, database writes). See docs/local-auth.md.
 
 pub mod claims;
+pub mod current_user;
 pub mod error;
 pub mod hook;
 pub mod logout;
-pub mod sessions;
+pub mod session_store;
 pub mod token;
-pub mod user;
-pub mod users;
+pub mod user_store;
 
 use std::net::SocketAddr;
 
@@ -35,7 +35,7 @@ const BODY_LIMIT: usize = 1 << 20;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/token", post(token::token))
-        .route("/user", get(user::get_user))
+        .route("/user", get(current_user::get_user))
         .route("/logout", post(logout::logout))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

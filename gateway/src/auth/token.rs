@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 use super::claims::{base_claims, AuthenticationMethod};
 use super::error::AuthError;
-use super::sessions::{self, SessionRecord};
-use super::users::{self, UserJson, UserRecord};
+use super::session_store::{self, SessionRecord};
+use super::user_store::{self, UserJson, UserRecord};
 use super::{hook, parse_json, request_audience, ClientInfo};
 use crate::AppState;
 
@@ -108,11 +108,11 @@ async fn password_grant(
     }
 
     let aud = request_audience(headers);
-    let user = users::find_user_by_email(&state.db, &email, &aud)
+    let user = user_store::find_user_by_email(&state.db, &email, &aud)
         .await
         .map_err(|e| AuthError::internal("Database error querying schema", e))?;
     let Some(user) = user else {
-        if users::email_exists_outside_gotrue_lookup(&state.db, &email)
+        if user_store::email_exists_outside_gotrue_lookup(&state.db, &email)
             .await
             .unwrap_or(false)
         {
@@ -170,7 +170,7 @@ async fn issue_session(
 ) -> Result<AccessTokenResponse, AuthError> {
     let now = now();
     let mut tx = state.db.begin().await?;
-    let session = sessions::insert_session(
+    let session = session_store::insert_session(
         &mut *tx,
         user.id,
         now,
@@ -179,13 +179,14 @@ async fn issue_session(
     )
     .await
     .map_err(|e| AuthError::internal("Database error granting user", e))?;
-    let refresh_token = sessions::insert_refresh_token(&mut *tx, user.id, session.id, None, now)
-        .await
-        .map_err(|e| AuthError::internal("Database error granting user", e))?;
-    users::update_last_sign_in_at(&mut *tx, user.id, now).await?;
+    let refresh_token =
+        session_store::insert_refresh_token(&mut *tx, user.id, session.id, None, now)
+            .await
+            .map_err(|e| AuthError::internal("Database error granting user", e))?;
+    user_store::update_last_sign_in_at(&mut *tx, user.id, now).await?;
     user.last_sign_in_at = Some(now);
     user.updated_at = Some(now);
-    let identities = users::list_identities(&mut *tx, user.id).await?;
+    let identities = user_store::list_identities(&mut *tx, user.id).await?;
 
     let (access_token, expires_at) = access_token(
         state,
@@ -246,7 +247,7 @@ async fn refresh_token_grant(
     let token = params.refresh_token.unwrap_or_default();
     // Only legacy tokens are issued here; GoTrue's v2 (longer, signed) tokens fail its
     // parser with the same error.
-    if !sessions::is_legacy_refresh_token(&token) {
+    if !session_store::is_legacy_refresh_token(&token) {
         return Err(AuthError::bad_request(
             "validation_failed",
             "Refresh token is not valid",
@@ -285,7 +286,7 @@ async fn try_refresh(
     token: &str,
 ) -> Result<Option<AccessTokenResponse>, AuthError> {
     let now = now();
-    let Some(found) = sessions::find_refresh_token(&state.db, token).await? else {
+    let Some(found) = session_store::find_refresh_token(&state.db, token).await? else {
         return Err(refresh_token_not_found());
     };
     let Some(user_id) = found
@@ -295,7 +296,7 @@ async fn try_refresh(
     else {
         return Err(refresh_token_not_found());
     };
-    let Some(user) = users::find_user_by_id(&state.db, user_id).await? else {
+    let Some(user) = user_store::find_user_by_id(&state.db, user_id).await? else {
         return Err(refresh_token_not_found());
     };
     if user.is_banned(now) {
@@ -305,11 +306,11 @@ async fn try_refresh(
         ));
     }
     let session = match found.session_id {
-        Some(id) => sessions::find_session(&state.db, id).await?,
+        Some(id) => session_store::find_session(&state.db, id).await?,
         None => None,
     };
     let Some(session) = session else {
-        sessions::delete_refresh_token(&state.db, found.id).await?;
+        session_store::delete_refresh_token(&state.db, found.id).await?;
         return Err(AuthError::bad_request(
             "session_not_found",
             "Invalid Refresh Token: No Valid Session Found",
@@ -323,16 +324,16 @@ async fn try_refresh(
     }
 
     let mut tx = state.db.begin().await?;
-    let Some(locked) = sessions::lock_refresh_token(&mut *tx, token).await? else {
+    let Some(locked) = session_store::lock_refresh_token(&mut *tx, token).await? else {
         return Ok(None);
     };
-    let Some(session) = sessions::lock_session(&mut *tx, session.id).await? else {
+    let Some(session) = session_store::lock_session(&mut *tx, session.id).await? else {
         return Ok(None);
     };
 
     let mut issued: Option<String> = None;
     if locked.revoked.unwrap_or(false) {
-        let active = sessions::find_active_refresh_token(&mut *tx, session.id).await?;
+        let active = session_store::find_active_refresh_token(&mut *tx, session.id).await?;
         match active {
             Some(active) if active.parent.as_deref() == Some(token) => {
                 issued = active.token;
@@ -342,7 +343,7 @@ async fn try_refresh(
                 let reuse_until = revoked_at
                     + chrono::Duration::seconds(state.cfg.refresh_token_reuse_interval_secs);
                 if now > reuse_until {
-                    sessions::revoke_session_tokens(&mut *tx, session.id).await?;
+                    session_store::revoke_session_tokens(&mut *tx, session.id).await?;
                     // Committed on purpose: the revocation must stick although the
                     // request fails.
                     tx.commit().await?;
@@ -361,12 +362,13 @@ async fn try_refresh(
     let refresh_token = match issued {
         Some(token) => token,
         None => {
-            sessions::revoke_refresh_token(&mut *tx, locked.id, now).await?;
-            sessions::insert_refresh_token(&mut *tx, user.id, session.id, Some(token), now).await?
+            session_store::revoke_refresh_token(&mut *tx, locked.id, now).await?;
+            session_store::insert_refresh_token(&mut *tx, user.id, session.id, Some(token), now)
+                .await?
         }
     };
 
-    sessions::update_session_refresh_info(
+    session_store::update_session_refresh_info(
         &mut *tx,
         session.id,
         now,
@@ -374,7 +376,7 @@ async fn try_refresh(
         client.ip.as_deref(),
     )
     .await?;
-    let identities = users::list_identities(&mut *tx, user.id).await?;
+    let identities = user_store::list_identities(&mut *tx, user.id).await?;
     let (access_token, expires_at) = access_token(
         state,
         &mut tx,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::analysis::Analysis;
 
-use crate::settings::Settings;
+use crate::settings::OpenAiSettings;
 
 pub use heuristic::HeuristicAnalyzer;
 pub use openai::OpenAiAnalyzer;
@@ -91,10 +91,14 @@ pub enum Analyzer {
 }
 
 impl Analyzer {
-    /// The LLM analyzer when `OPENAI_API_KEY` is set, else the offline rules.
-    pub fn from_settings(settings: &Settings) -> Result<Analyzer, reqwest::Error> {
-        Ok(match &settings.openai {
-            Some(o) => Analyzer::OpenAi(OpenAiAnalyzer::new(o, settings.max_transcript_chars)?),
+    /// The LLM analyzer when OpenAI is configured (`OPENAI_API_KEY` is set), else
+    /// the offline rules. `max_transcript_chars` bounds what is sent to the LLM.
+    pub fn new(
+        openai: Option<&OpenAiSettings>,
+        max_transcript_chars: usize,
+    ) -> Result<Analyzer, reqwest::Error> {
+        Ok(match openai {
+            Some(o) => Analyzer::OpenAi(OpenAiAnalyzer::new(o, max_transcript_chars)?),
             None => Analyzer::Heuristic(HeuristicAnalyzer),
         })
     }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use worker::analyzer::openai::OpenAiAnalyzer;
 use worker::settings::OpenAiSettings;
-use worker::{Analyzer, JobSettings};
+use worker::{Analyzer, QueueSettings};
 
 pub use testdb::TestDb;
 
@@ -86,14 +86,15 @@ pub const GOOD_CALL: &str = "Agent: Toyota of Braintree service, how can I help?
 pub const BAD_CALL: &str = "Agent: Honda of Quincy, how can I help?\nUser: Nobody calls me back. I want to talk to a manager.\nAgent: Let me transfer you to the service department.\nAgent: I'm sorry, nobody is available to take your call.\nUser: This is ridiculous. I'm taking my business elsewhere.";
 
 /// Job settings with fast retries so tests do not sleep for seconds.
-pub fn job_settings(worker_id: &str) -> JobSettings {
-    JobSettings {
+pub fn job_settings(worker_id: &str) -> QueueSettings {
+    QueueSettings {
         worker_id: worker_id.to_string(),
         lease: Duration::from_secs(30),
         max_attempts: 4,
         retry_base: Duration::from_millis(10),
         retry_max: Duration::from_millis(40),
         max_retry_after: Duration::from_secs(5),
+        ..QueueSettings::default()
     }
 }
 
@@ -168,7 +169,7 @@ where
 pub async fn next_outcome(
     pool: &PgPool,
     analyzer: &Analyzer,
-    cfg: &JobSettings,
+    cfg: &QueueSettings,
     deadline: Duration,
 ) -> worker::JobOutcome {
     let start = tokio::time::Instant::now();

@@ -2,6 +2,7 @@
 //! test, cloned from `TEST_TEMPLATE_DB`) and a fake OpenAI server.
 
 mod binary;
+mod flags;
 mod helpers;
 mod http;
 mod openai;

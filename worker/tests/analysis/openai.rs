@@ -366,7 +366,7 @@ async fn server_errors_until_attempts_run_out_record_a_failed_analysis_and_a_pro
     seed_call(&db.pool, DEALER, "call_500", Some(BAD_CALL)).await;
     let job = enqueue(&db.pool, DEALER, "call_500", "ingest").await;
     let analyzer = openai_analyzer(&server.uri(), Duration::from_secs(5), 20_000);
-    let cfg = worker::JobSettings {
+    let cfg = worker::QueueSettings {
         max_attempts: 3,
         ..job_settings("w1")
     };

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use worker::analyzer::HeuristicAnalyzer;
-use worker::runner::{self, LoopState, RunnerSettings};
+use worker::runner::{self, LoopState};
+use worker::QueueSettings;
 use worker::{db, run_one_job, Analyzer, OutcomeKind, SkipReason};
 
 use crate::helpers::*;
@@ -40,11 +41,11 @@ async fn start_worker(
     let handle = tokio::spawn(runner::run(
         db.pool.clone(),
         Arc::new(analyzer),
-        RunnerSettings {
-            jobs: job_settings(worker_id),
+        QueueSettings {
             concurrency,
             poll_interval,
             shutdown_grace,
+            ..job_settings(worker_id)
         },
         token.clone(),
         state.clone(),

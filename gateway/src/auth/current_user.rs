@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::error::AuthError;
 use super::request_audience;
-use super::sessions;
-use super::users::{self, UserJson, UserRecord};
+use super::session_store;
+use super::user_store::{self, UserJson, UserRecord};
 use crate::AppState;
 
 /// A request whose bearer token is valid and whose user and session still exist.
@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for Authenticated {
         let user_id = Uuid::parse_str(sub).map_err(|_| {
             AuthError::bad_request("bad_jwt", "invalid claim: sub claim must be a UUID")
         })?;
-        let user = users::find_user_by_id(&state.db, user_id)
+        let user = user_store::find_user_by_id(&state.db, user_id)
             .await?
             .ok_or_else(|| {
                 AuthError::forbidden(
@@ -82,7 +82,7 @@ impl FromRequestParts<AppState> for Authenticated {
             let id = Uuid::parse_str(session_claim).map_err(|_| {
                 AuthError::forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID")
             })?;
-            if sessions::find_session(&state.db, id).await?.is_none() {
+            if session_store::find_session(&state.db, id).await?.is_none() {
                 return Err(AuthError::forbidden(
                     "session_not_found",
                     "Session from session_id claim in JWT does not exist",
@@ -118,6 +118,6 @@ pub async fn get_user(
             "Token audience doesn't match request audience",
         ));
     }
-    let identities = users::list_identities(&state.db, auth.user.id).await?;
+    let identities = user_store::list_identities(&state.db, auth.user.id).await?;
     Ok(Json(UserJson::new(&auth.user, &identities)))
 }
