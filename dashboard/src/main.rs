@@ -10,6 +10,7 @@ mod csv;
 mod format;
 mod health;
 mod keys;
+mod labels;
 mod place;
 mod platform;
 mod querystring;

@@ -422,13 +422,17 @@ pub struct QueueState {
 /// The most items the queue page loads at once; the badge counts them all.
 pub const QUEUE_LIMIT: usize = 200;
 
-pub const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours";
+pub const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,label_verdict,label_disagrees,audit_sample";
+
+/// The queue's calls: flagged verdicts, and good ones drawn for the audit sample
+/// (a PostgREST `or` filter).
+pub const QUEUE_VERDICTS: &str = "(verdict.in.(needs_review,bad),audit_sample.is.true)";
 
 impl QueueState {
-    /// PostgREST filters of the queue (verdict needs_review or bad, not resolved —
-    /// the view holds only unresolved reviews).
+    /// PostgREST filters of the queue (verdict needs_review or bad, or an audit
+    /// sample; not resolved — the view holds only unresolved reviews).
     pub fn filters(&self, me: &Me) -> Vec<(String, String)> {
-        let mut q = vec![("verdict".to_string(), "in.(needs_review,bad)".to_string())];
+        let mut q = vec![("or".to_string(), QUEUE_VERDICTS.to_string())];
         if let Some(d) = &self.dealership {
             q.push(("dealership_id".into(), format!("eq.{d}")));
         }
@@ -771,7 +775,7 @@ mod tests {
             role: Role::Csm,
         };
         let worst = QueueState::default().list_query(&me);
-        assert!(worst.contains(&("verdict".into(), "in.(needs_review,bad)".into())));
+        assert!(worst.contains(&("or".into(), QUEUE_VERDICTS.into())));
         let order = &worst.iter().find(|(k, _)| k == "order").unwrap().1;
         assert!(order.starts_with("severity.asc,score.asc"), "{order}");
         let oldest = QueueState {

@@ -17,6 +17,10 @@ select plan(15);
 /** Fixtures */
 insert into public.calls (dealership_id, call_id, first_event_at, last_event_at, transcript, transcript_sha256)
 values ('toyota-braintree', 'shadow-1', now() - interval '1 hour', now(), 'Agent: Hello. User: My brakes squeal.', md5('shadow-1'));
+-- A good verdict (no review yet), so label_call has an analysis to correct.
+insert into public.call_analyses
+  (dealership_id, call_id, analysis, verdict, score, flags, recommended_action, confidence, status, model, prompt_version)
+values ('toyota-braintree', 'shadow-1', '{}', 'good', 90, '{}', 'none', 0.9, 'ok', 'heuristic-v1', 'pgtap');
 
 create temp table hits (who pg_catalog.text, phase pg_catalog.text);
 grant all on hits to public;
@@ -90,7 +94,10 @@ insert into results select 'csm', 'team', pg_catalog.array_length(private.team_m
 insert into results select 'csm', 'profiles', pg_catalog.array_length(private.visible_profile_ids(), 1)::pg_catalog.text;
 insert into results select 'csm', 'session', private.session_is_active()::pg_catalog.text;
 insert into results select 'csm', 'review', (public.review_call('toyota-braintree', 'shadow-1', 'follow_up_needed', 'shadow note')).status::pg_catalog.text;
-insert into results select 'csm', 'assign', (public.assign_review('toyota-braintree', 'shadow-1', 'a0000000-0000-4000-8000-000000000003')).assignee_id::pg_catalog.text;
+-- review_call claimed the review for her (acting claims), so assign_review releases it.
+insert into results select 'csm', 'assign', coalesce((public.assign_review('toyota-braintree', 'shadow-1', null)).assignee_id::pg_catalog.text, 'released');
+insert into results select 'csm', 'label', (public.label_call('toyota-braintree', 'shadow-1', 'bad', '{customer_upset}', 'shadow reason')).kind;
+insert into results select 'csm', 'comment', (public.comment_on_review('toyota-braintree', 'shadow-1', 'shadow comment')).kind;
 insert into results select 'csm', 'reanalysis', (public.request_reanalysis('toyota-braintree', 'shadow-1') is not null)::pg_catalog.text;
 insert into results select 'csm', 'calls', pg_catalog.count(*)::pg_catalog.text from public.calls where call_id = 'shadow-1';
 

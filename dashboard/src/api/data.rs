@@ -272,6 +272,14 @@ pub struct QueueItem {
     pub notes: Option<String>,
     pub flagged_at: String,
     pub age_hours: Option<f64>,
+    /// The newest human label's verdict, and whether it disagrees with the analysis.
+    #[serde(default)]
+    pub label_verdict: Option<String>,
+    #[serde(default)]
+    pub label_disagrees: Option<bool>,
+    /// Opened for the audit sample (a good verdict to label), not flagged.
+    #[serde(default)]
+    pub audit_sample: Option<bool>,
 }
 
 impl QueueItem {
@@ -335,6 +343,17 @@ pub struct HistoryRow {
     pub notes: Option<String>,
     pub status_changed: bool,
     pub assignee_changed: bool,
+    /// change | comment | label (`review_events.kind`).
+    #[serde(default = "change_kind")]
+    pub kind: String,
+    pub label_verdict: Option<String>,
+    pub label_flags: Option<Vec<String>>,
+    pub machine_verdict: Option<String>,
+    pub machine_flags: Option<Vec<String>>,
+}
+
+fn change_kind() -> String {
+    "change".into()
 }
 
 /// A status change in the activity drill-down.
@@ -399,7 +418,7 @@ impl Api {
     /// health page's number is the queue's.
     pub async fn queue_count_in(&self, dealership: Option<&str>) -> Result<u64, ApiError> {
         let mut query = vec![
-            pair("verdict", "in.(needs_review,bad)"),
+            pair("or", crate::review::QUEUE_VERDICTS),
             pair("select", "call_id"),
         ];
         if let Some(d) = dealership {
@@ -441,7 +460,7 @@ impl Api {
                 eq("call_id", call_id),
                 pair(
                     "select",
-                    "id,created_at,actor_name,from_status,to_status,to_assignee_name,notes,status_changed,assignee_changed",
+                    "id,created_at,actor_name,from_status,to_status,to_assignee_name,notes,status_changed,assignee_changed,kind,label_verdict,label_flags,machine_verdict,machine_flags",
                 ),
                 pair("order", "created_at.desc,id.desc"),
             ],

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod data;
+pub mod labels;
 
 use dioxus::prelude::*;
 use serde::de::DeserializeOwned;

@@ -1,14 +1,21 @@
 //! Small widgets shared by the pages: verdict badge, loading/error/empty states, the
-//! trend and flow charts, and the review workflow controls and list.
+//! trend and flow charts, the review workflow controls and list, the label form,
+//! the note box and the agreement panel.
 
+mod agreement_panel;
 mod flow_chart;
+mod label_form;
 mod review_controls;
 mod review_list;
+mod review_note;
 mod trend_chart;
 
+pub use agreement_panel::AgreementPanel;
 pub use flow_chart::FlowChart;
+pub use label_form::LabelForm;
 pub use review_controls::ReviewControls;
 pub use review_list::{Flash, ReviewList};
+pub use review_note::ReviewNote;
 pub use trend_chart::TrendChart;
 
 use dioxus::prelude::*;

@@ -13,8 +13,8 @@ use crate::format::humanize;
 use crate::place::{self, row_key};
 use crate::platform;
 use crate::review::{
-    age_label, assign_candidates, assign_choice, optimistic, rollback, AssignChoice, Change, Me,
-    Member, ReviewStatus, StatusUi, Team,
+    age_label, assign_candidates, assign_choice, optimistic, rollback, status_label, AssignChoice,
+    Change, Me, Member, ReviewStatus, StatusUi, Team,
 };
 use crate::urlstate::ViewState;
 use crate::views::shell::{use_me, use_reviews_changed};
@@ -344,7 +344,13 @@ fn QueueRow(
             "data-status": "{item.status.as_str()}",
             "data-assignee": "{item.assignee_id.clone().unwrap_or_default()}",
             onclick: move |_| on_select.call(()),
-            td { VerdictBadge { verdict: item.verdict.clone() } }
+            td { VerdictBadge { verdict: item.verdict.clone() }
+                if item.label_disagrees == Some(true) {
+                    span { class: "badge label-disagrees", title: "A person's label disagrees with this verdict",
+                        "Label: {status_label(item.label_verdict.as_deref().unwrap_or_default())}" }
+                }
+                if item.audit_sample == Some(true) { span { class: "badge audit-sample", title: "A good verdict drawn for labelling", "Audit sample" } }
+            }
             td { "data-label": "Score", {item.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
             td { class: "call", Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() }, class: "call-link", "{item.call_id}" } }
             if show_dealership { td { class: "dealer", {item.dealership_name.clone().unwrap_or_else(|| item.dealership_id.clone())} } }

@@ -8,12 +8,15 @@ use serde_json::Value;
 
 use crate::api::data::{AnalysisRow, CallDetail as Call, EventRow};
 use crate::api::{use_api, ApiError};
-use crate::components::{ErrorNote, Flash, Loading, ReviewControls, VerdictBadge};
+use crate::components::{
+    ErrorNote, Flash, LabelForm, Loading, ReviewControls, ReviewNote, VerdictBadge,
+};
 use crate::format::{analyzer_label, duration, humanize, mask_phone};
+use crate::labels::history_line;
 use crate::platform;
 use crate::review::{
-    assign_candidates, assign_choice, history_text, note_text, notes_caption, AssignChoice, Change,
-    ReviewState, ReviewStatus, StatusUi,
+    assign_candidates, assign_choice, note_text, notes_caption, AssignChoice, Change, ReviewState,
+    ReviewStatus, StatusUi,
 };
 use crate::urlstate::ViewState;
 use crate::views::queue::use_team_members;
@@ -240,7 +243,8 @@ fn CallBody(call: Call, zone: String, on_reanalysis: EventHandler<()>) -> Elemen
                     }
                 } }
             }
-            ReviewPanel { dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(), zone: zone.clone() }
+            ReviewPanel { dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(), zone: zone.clone(),
+                verdict: call.verdict.clone(), flags: call.flags.clone() }
             section { class: "panel", id: "chat-panel",
                 h2 { "Chat" }
                 button { id: "chat-send", disabled: true, "Send message to customer (future)" }
@@ -277,7 +281,13 @@ fn CallBody(call: Call, zone: String, on_reanalysis: EventHandler<()>) -> Elemen
 /// The call's review: current state, the workflow (optimistic, rolled back with a
 /// message when the database refuses), keyboard shortcuts, and the history.
 #[component]
-fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element {
+fn ReviewPanel(
+    dealership_id: String,
+    call_id: String,
+    zone: String,
+    verdict: Option<String>,
+    flags: Vec<String>,
+) -> Element {
     let api = use_api();
     let me = use_me();
     let mut changed = use_reviews_changed();
@@ -449,7 +459,12 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
             }
             if me_now.role.can_review() {
                 p { class: "muted", "Keys (with this panel focused): r reviewed · f follow-up · s resolve · e escalate · o re-open · c claim." }
+                ReviewNote { dealership_id: dealership_id.clone(), call_id: call_id.clone(), status: current.status,
+                    on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
             }
+            LabelForm { dealership_id: dealership_id.clone(), call_id: call_id.clone(),
+                machine_verdict: verdict.clone(), machine_flags: flags.clone(), can_review: me_now.role.can_review(),
+                on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
             h3 { "History" }
             match &*history.read() {
                 None => rsx! { Loading { what: "the history" } },
@@ -458,9 +473,9 @@ fn ReviewPanel(dealership_id: String, call_id: String, zone: String) -> Element 
                 Some(Ok(rows)) => rsx! {
                     ol { id: "review-history", class: "history",
                         for h in rows.iter() {
-                            li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}",
+                            li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}", "data-kind": "{h.kind}",
                                 span { class: "muted", {platform::format_in_zone(&h.created_at, &zone, true)} } " · "
-                                {history_text(h.actor_name.as_deref(), h.from_status.as_deref(), &h.to_status, h.to_assignee_name.as_deref(), h.status_changed, h.assignee_changed)}
+                                {history_line(h)}
                                 if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{note_text(&n)}”" } }
                             }
                         }

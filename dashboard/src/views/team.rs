@@ -8,7 +8,7 @@ use dioxus::prelude::*;
 
 use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, NOT_SET_UP};
 use crate::api::{use_api, ApiError};
-use crate::components::{Empty, ErrorNote, FlowChart, Loading, ReviewList};
+use crate::components::{AgreementPanel, Empty, ErrorNote, FlowChart, Loading, ReviewList};
 use crate::format::{humanize, percent};
 use crate::platform;
 use crate::review::{age_label, Role};
@@ -115,6 +115,7 @@ pub fn Team(state: TeamState) -> Element {
                 {dealerships}
             }
         }
+        AgreementPanel { dealership: state.dealership.clone() }
     }
 }
 
