@@ -30,11 +30,6 @@ impl FocusTarget {
     }
 }
 
-/// Whether the key press now going on is a shortcut (reads the browser's focus).
-pub fn shortcuts_allowed() -> bool {
-    crate::platform::focus_target().allows_shortcuts()
-}
-
 #[cfg(test)]
 mod tests {
     use super::FocusTarget;

@@ -394,7 +394,7 @@ fn ReviewPanel(
         let mut act = act.clone();
         move |e: KeyboardEvent| {
             // Typing a note or picking an assignee: letters are text, not commands.
-            if !me_now.role.can_review() || !crate::keys::shortcuts_allowed() {
+            if !me_now.role.can_review() || !crate::platform::focus_target().allows_shortcuts() {
                 return;
             }
             let Key::Character(c) = e.key() else { return };
