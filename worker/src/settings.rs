@@ -104,9 +104,17 @@ impl Settings {
         let queue = QueueSettings {
             worker_id: env.get("WORKER_ID").unwrap_or_else(default_worker_id),
             concurrency: env.number("WORKER_CONCURRENCY", defaults.concurrency, 1..=1024)?,
-            poll_interval: env.millis("WORKER_POLL_INTERVAL_MS", 5000, 50..=3_600_000)?,
-            lease: env.seconds("WORKER_LEASE_SECS", 120, 5..=86_400)?,
-            shutdown_grace: env.seconds("WORKER_SHUTDOWN_GRACE_SECS", 20, 0..=3600)?,
+            poll_interval: env.millis(
+                "WORKER_POLL_INTERVAL_MS",
+                defaults.poll_interval.as_millis() as u64,
+                50..=3_600_000,
+            )?,
+            lease: env.seconds("WORKER_LEASE_SECS", defaults.lease.as_secs(), 5..=86_400)?,
+            shutdown_grace: env.seconds(
+                "WORKER_SHUTDOWN_GRACE_SECS",
+                defaults.shutdown_grace.as_secs(),
+                0..=3600,
+            )?,
             max_attempts: env.number("ANALYSIS_MAX_ATTEMPTS", defaults.max_attempts, 1..=50)?,
             ..defaults
         };
