@@ -110,9 +110,20 @@ pub struct FlagRow {
     pub flag_recall: Option<f64>,
 }
 
+/// The judge's own mistakes over the labelled calls' current analyses: quotes
+/// that are not in the transcript (dropped by the worker).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct JudgeErrors {
+    pub analyses: i64,
+    pub analyses_with_dropped_quotes: i64,
+    pub dropped_quotes: i64,
+}
+
 /// What `public.label_agreement()` answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Agreement {
+    #[serde(default)]
+    pub judge_errors: JudgeErrors,
     pub overall: Option<AgreementRow>,
     #[serde(default)]
     pub dealerships: Vec<AgreementRow>,

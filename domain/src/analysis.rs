@@ -90,6 +90,12 @@ impl RecommendedAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Analysis {
+    /// Short verbatim quotes from the transcript that decide the verdict,
+    /// written before it (the schema asks for them first). Absent in analyses
+    /// stored before `analysis-v2`; the worker keeps only quotes that appear in
+    /// the transcript ([`crate::evidence`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
     pub verdict: Verdict,
     /// 0-100; `None` only for a failed analysis.
     pub score: Option<u8>,
@@ -116,6 +122,7 @@ impl Analysis {
     /// The analysis recorded when every attempt failed: a human must look.
     pub fn failed() -> Analysis {
         Analysis {
+            evidence: vec![],
             verdict: Verdict::NeedsReview,
             score: None,
             reasons: vec!["analysis_failed".to_string()],
@@ -173,6 +180,11 @@ pub fn analysis_json_schema() -> serde_json::Value {
     serde_json::json!({
         "type": "object",
         "properties": {
+            "evidence": {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "First, before judging: 1-4 short quotes copied word for word from the transcript that decide the verdict."
+            },
             "verdict": {
                 "type": "string",
                 "enum": verdicts,
@@ -187,7 +199,7 @@ pub fn analysis_json_schema() -> serde_json::Value {
             "reasons": {
                 "type": "array",
                 "items": { "type": "string" },
-                "description": "Short, concrete reasons, quoting the transcript where possible."
+                "description": "Short, concrete reasons; any words in double quotes must be copied exactly from the transcript."
             },
             "flags": {
                 "type": "array",
@@ -205,7 +217,7 @@ pub fn analysis_json_schema() -> serde_json::Value {
                 "description": "How sure the analyzer is of this verdict, 0-1."
             }
         },
-        "required": ["verdict", "score", "reasons", "flags", "recommended_action", "confidence"],
+        "required": ["evidence", "verdict", "score", "reasons", "flags", "recommended_action", "confidence"],
         "additionalProperties": false
     })
 }
@@ -216,6 +228,7 @@ mod tests {
 
     fn good() -> Analysis {
         Analysis {
+            evidence: vec![],
             verdict: Verdict::Good,
             score: Some(90),
             reasons: vec!["appointment booked and read back".into()],
@@ -251,6 +264,24 @@ mod tests {
             serde_json::json!({"verdict":"needs_review","score":null,"reasons":["analysis_failed"],
                 "flags":[],"recommended_action":"human_follow_up","confidence":0.0})
         );
+    }
+
+    #[test]
+    fn the_schema_asks_for_evidence_before_the_verdict() {
+        // Models write properties in schema order: quotes first, then judge.
+        let schema = analysis_json_schema();
+        let order: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(order[0], "evidence");
+        assert_eq!(order[1], "verdict");
+        assert_eq!(schema["required"][0], "evidence");
+    }
+
+    #[test]
+    fn older_analyses_without_evidence_still_parse() {
+        let a: Analysis = serde_json::from_value(serde_json::json!({"verdict":"good","score":80,
+            "reasons":["ok"],"flags":[],"recommended_action":"none","confidence":0.7}))
+        .unwrap();
+        assert!(a.evidence.is_empty());
     }
 
     #[test]

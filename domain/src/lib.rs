@@ -3,5 +3,6 @@
 //! Kept free of server-only crates so the dashboard can use it on wasm32.
 
 pub mod analysis;
+pub mod evidence;
 pub mod review;
 pub mod signature;

@@ -136,6 +136,21 @@ async fn a_csm_corrects_a_verdict_in_the_browser_and_the_managers_panel_shows_ag
     let manager_browser = signed_in("labels-manager-before", "manager@demo.test").await;
     let shown_before = panel(&manager_browser).await;
     manager_browser.screenshot("labels-panel-before").await;
+    // The judge's invented quotes (call_analyses.dropped_quotes) are shown as
+    // the SQL counts them.
+    let (_, all) = rpc(
+        &manager,
+        "label_agreement",
+        &json!({"p_dealership_id": DEALERSHIP}),
+    )
+    .await;
+    assert_eq!(
+        manager_browser
+            .attributes("#agreement-judge-errors", "data-dropped-quotes")
+            .await,
+        vec![all["judge_errors"]["dropped_quotes"].to_string()],
+        "judge errors on the panel: {all}"
+    );
     assert_eq!(
         shown_before,
         (

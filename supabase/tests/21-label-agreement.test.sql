@@ -65,8 +65,9 @@ select d, c, 'a0000000-0000-4000-8000-000000000003', 'open', 'open', 'label', hu
 select has_view('reporting'::name, v::name, format('reporting.%s exists', v))
   from unnest(array['labelled_calls', 'label_agreement', 'label_flag_accuracy', 'eval_labels']) v;
 select columns_are('reporting'::name, 'eval_labels'::name,
-  array['id', 'transcript', 'duration_sec', 'dealership_id', 'expected_verdict', 'expected_flags']::name[],
-  'eval_labels has exactly the fields of the eval file format');
+  array['id', 'transcript', 'duration_sec', 'dealership_id', 'expected_verdict', 'expected_flags',
+        'current_verdict', 'current_model', 'current_prompt_version']::name[],
+  'eval_labels has exactly the fields of the eval file format, and the current verdict for shadow runs');
 select ok(
   not has_function_privilege('anon', 'public.label_agreement(text)', 'execute'),
   'anon cannot call label_agreement'

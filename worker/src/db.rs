@@ -271,6 +271,8 @@ pub struct NewAnalysis<'a> {
     pub transcript_truncated: bool,
     pub raw_response: Option<&'a Value>,
     pub error: Option<&'a str>,
+    pub provenance: &'a crate::analyzer::Provenance,
+    pub dropped_quotes: &'a [String],
 }
 
 #[tracing::instrument(skip_all)]
@@ -297,9 +299,10 @@ pub async fn insert_analysis(
             dealership_id, call_id, job_id, analysis, verdict, score, reasons, flags,
             recommended_action, confidence, status, model, prompt_version, latency_ms,
             prompt_tokens, completion_tokens, transcript_sha256, transcript_truncated,
-            raw_response, error)
+            raw_response, error, analyzer, prompt_sha256, schema_sha256, dropped_quotes)
         values ($1, $2, $3, $4, ($5::text)::public.verdict, $6, $7, $8, $9, $10,
-                ($11::text)::public.analysis_status, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                ($11::text)::public.analysis_status, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                $21, $22, $23, $24)
         returning id
         "#,
         a.dealership_id,
@@ -322,6 +325,10 @@ pub async fn insert_analysis(
         a.transcript_truncated,
         a.raw_response,
         a.error,
+        a.provenance.analyzer,
+        a.provenance.prompt_sha256,
+        a.provenance.schema_sha256,
+        a.dropped_quotes,
     )
     .fetch_one(conn)
     .await

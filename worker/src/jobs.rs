@@ -260,6 +260,8 @@ async fn store_success(
             transcript_truncated: out.transcript_truncated,
             raw_response: out.raw_response.as_ref(),
             error: None,
+            provenance: &out.provenance,
+            dropped_quotes: &out.dropped_quotes,
         },
     )
     .await?;
@@ -313,6 +315,7 @@ async fn fail(
         return Ok(OutcomeKind::LeaseLost);
     }
     let failed = Analysis::failed();
+    let provenance = analyzer.provenance();
     let analysis_id = db::insert_analysis(
         &mut tx,
         &NewAnalysis {
@@ -330,6 +333,8 @@ async fn fail(
             transcript_truncated: e.transcript_truncated,
             raw_response: e.raw_response.as_ref(),
             error: Some(&e.message),
+            provenance: &provenance,
+            dropped_quotes: &[],
         },
     )
     .await?;

@@ -100,7 +100,7 @@ impl Application {
             ),
             Analyzer::OpenAi(a) => tracing::info!(
                 model = a.model(),
-                prompt_version = analyzer::prompt::PROMPT_VERSION,
+                prompt_version = a.prompt_version(),
                 base_url = self.settings.openai.as_ref().map(|o| o.base_url.as_str()),
                 "using the OpenAI analyzer"
             ),

@@ -1,12 +1,22 @@
-//! `cargo xtask eval --labels FILE [--analyzer heuristic|openai] [--json]`:
-//! measures a judge on labelled calls with the worker's own analyzer code
-//! (`worker::evaluation`), so a prompt, model or rule change is measured before
-//! it ships (docs/analysis.md, "Measuring a judge").
+//! `cargo xtask eval (--labels FILE | --from-db [--out FILE]) [--analyzer
+//! heuristic|openai] [--prompt FILE] [--json]`: measures a judge on labelled
+//! calls with the worker's own analyzer code (`worker::evaluation`), so a
+//! prompt, model or rule change is measured before it ships (docs/analysis.md,
+//! "Measuring a judge").
+//!
+//! `--from-db` reads the human labels from `reporting.eval_labels` at
+//! `DATABASE_URL` (a reporting login sees its own dealerships), with each call's
+//! current verdict, so the run is also a shadow run: it lists the verdicts the
+//! judge would flip, per dealership, and the agreement before and after.
+//! Nothing is written to the database.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use secrecy::SecretString;
+use worker::analyzer::prompt::Prompt;
 use worker::analyzer::{Analyzer, HeuristicAnalyzer, OpenAiAnalyzer};
 use worker::evaluation::{judge_all, score, LabelledCall, Scorecard};
 use worker::settings::OpenAiSettings;
@@ -14,48 +24,113 @@ use worker::settings::OpenAiSettings;
 /// Same default as the worker's `ANALYSIS_MAX_TRANSCRIPT_CHARS`.
 const MAX_TRANSCRIPT_CHARS: usize = 20_000;
 
+/// The labelled calls, in the labels-file format, with their current verdict.
+const EVAL_LABELS_SQL: &str =
+    "select coalesce(json_agg(e order by e.id), '[]') from reporting.eval_labels e";
+
+/// Where the labelled calls come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    File(String),
+    /// `reporting.eval_labels` at `DATABASE_URL`; `out` saves them as a file.
+    Database {
+        out: Option<String>,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    pub labels: String,
+    pub source: Source,
     pub openai: bool,
+    /// A candidate system prompt for the OpenAI analyzer.
+    pub prompt: Option<String>,
     pub json: bool,
 }
 
 impl Options {
     pub fn parse(flags: &[&str]) -> Result<Options> {
         let mut labels = None;
+        let mut from_db = false;
+        let mut out = None;
+        let mut prompt = None;
         let mut openai = false;
         let mut json = false;
         let mut it = flags.iter();
         while let Some(flag) = it.next() {
+            let mut value = |name: &str| {
+                it.next()
+                    .map(|s| s.to_string())
+                    .with_context(|| format!("{name} needs a file"))
+            };
             match *flag {
-                "--labels" => labels = it.next().map(|s| s.to_string()),
+                "--labels" => labels = Some(value("--labels")?),
+                "--from-db" => from_db = true,
+                "--out" => out = Some(value("--out")?),
+                "--prompt" => prompt = Some(value("--prompt")?),
                 "--analyzer" => match it.next().copied() {
                     Some("heuristic") => openai = false,
                     Some("openai") => openai = true,
                     other => bail!("--analyzer takes heuristic or openai, not {other:?}"),
                 },
                 "--json" => json = true,
-                "--from-db" => bail!(
-                    "--from-db is not available yet: the human labels are not in the database \
-                     (export them to a labels file instead)"
-                ),
                 other => bail!("unknown eval option {other}"),
             }
         }
-        let labels = labels.context("eval needs --labels FILE (a JSON array of labelled calls)")?;
+        let source = match (labels, from_db) {
+            (Some(_), true) => bail!("give --labels FILE or --from-db, not both"),
+            (Some(file), false) if out.is_none() => Source::File(file),
+            (Some(_), false) => bail!("--out saves the labels read by --from-db"),
+            (None, true) => Source::Database { out },
+            (None, false) => bail!(
+                "eval needs --labels FILE (a JSON array of labelled calls) or --from-db (the human labels at DATABASE_URL)"
+            ),
+        };
+        if prompt.is_some() && !openai {
+            bail!("--prompt is the LLM's system prompt: use it with --analyzer openai");
+        }
         Ok(Options {
-            labels,
+            source,
             openai,
+            prompt,
             json,
         })
     }
 }
 
+/// The labelled calls of `reporting.eval_labels`, through `psql`.
+fn labels_from_db(lookup: &impl Fn(&str) -> Option<String>) -> Result<String> {
+    let url = lookup("DATABASE_URL")
+        .filter(|v| !v.trim().is_empty())
+        .context("--from-db reads DATABASE_URL (locally: source .devstack/stack.env; or a manager's reporting login)")?;
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            EVAL_LABELS_SQL,
+        ])
+        .arg(&url)
+        .output()
+        .context("running psql (install the PostgreSQL client)")?;
+    if !out.status.success() {
+        bail!(
+            "reading reporting.eval_labels failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("psql printed invalid UTF-8")
+}
+
 /// The OpenAI analyzer from `OPENAI_API_KEY`, `OPENAI_BASE_URL` (any
 /// OpenAI-compatible server), `OPENAI_MODEL` and `OPENAI_TIMEOUT_SECS`, with
 /// the worker's defaults.
-fn openai_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Analyzer> {
+fn openai_from_env(
+    lookup: &impl Fn(&str) -> Option<String>,
+    prompt: Option<&str>,
+) -> Result<Analyzer> {
     let get = |k: &str| {
         lookup(k)
             .map(|v| v.trim().to_string())
@@ -80,22 +155,39 @@ fn openai_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Analyzer> 
         model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string()),
         timeout: Duration::from_secs(timeout),
     };
-    Ok(Analyzer::OpenAi(
-        OpenAiAnalyzer::new(&settings, MAX_TRANSCRIPT_CHARS).context("building the HTTP client")?,
-    ))
+    let analyzer =
+        OpenAiAnalyzer::new(&settings, MAX_TRANSCRIPT_CHARS).context("building the HTTP client")?;
+    Ok(Analyzer::OpenAi(match prompt {
+        Some(file) => analyzer.with_prompt(
+            Prompt::from_file(Path::new(file))
+                .with_context(|| format!("reading the prompt {file}"))?,
+        ),
+        None => analyzer,
+    }))
 }
 
 /// Reads the labels, judges every call and scores the verdicts.
 pub fn measure(opts: &Options, lookup: impl Fn(&str) -> Option<String>) -> Result<Scorecard> {
-    let text = std::fs::read_to_string(&opts.labels)
-        .with_context(|| format!("reading {}", opts.labels))?;
+    let (text, what) = match &opts.source {
+        Source::File(file) => (
+            std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
+            file.clone(),
+        ),
+        Source::Database { out } => {
+            let text = labels_from_db(&lookup)?;
+            if let Some(out) = out {
+                std::fs::write(out, &text).with_context(|| format!("writing {out}"))?;
+            }
+            (text, "reporting.eval_labels".to_string())
+        }
+    };
     let calls: Vec<LabelledCall> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a JSON array of labelled calls", opts.labels))?;
+        .with_context(|| format!("{what} is not a JSON array of labelled calls"))?;
     if calls.is_empty() {
-        bail!("{} has no calls", opts.labels);
+        bail!("{what} has no labelled calls");
     }
     let analyzer = if opts.openai {
-        openai_from_env(lookup)?
+        openai_from_env(&lookup, opts.prompt.as_deref())?
     } else {
         Analyzer::Heuristic(HeuristicAnalyzer)
     };
@@ -147,14 +239,35 @@ mod tests {
         assert_eq!(
             o,
             Options {
-                labels: "f.json".into(),
+                source: Source::File("f.json".into()),
                 openai: true,
+                prompt: None,
                 json: true
             }
         );
+        let o = Options::parse(&[
+            "--from-db",
+            "--out",
+            "l.json",
+            "--analyzer",
+            "openai",
+            "--prompt",
+            "p.md",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.source,
+            Source::Database {
+                out: Some("l.json".into())
+            }
+        );
+        assert_eq!(o.prompt.as_deref(), Some("p.md"));
         assert!(Options::parse(&[]).is_err());
         assert!(Options::parse(&["--labels", "f", "--analyzer", "gpt"]).is_err());
         assert!(Options::parse(&["--labels", "f", "--from-db"]).is_err());
+        assert!(Options::parse(&["--labels", "f", "--out", "o"]).is_err());
+        assert!(Options::parse(&["--labels", "f", "--prompt", "p.md"]).is_err());
+        assert!(Options::parse(&["--labels"]).is_err());
     }
 
     #[test]
@@ -240,5 +353,64 @@ mod tests {
         .unwrap();
         assert_eq!(card.errors.len(), 3);
         assert_eq!(card.confusion["needs_review"]["needs_review"], 1);
+    }
+
+    #[tokio::test]
+    async fn from_db_reads_the_labels_and_lists_the_flips_of_a_shadow_run() {
+        let db = testdb::TestDb::create().await;
+        // Two labelled calls with a current verdict, one labelled call whose
+        // only analysis failed, and one unlabelled call (not in the set).
+        db.execute(
+            "insert into public.dealerships (id, name, timezone) values ('eval-a', 'Eval A', 'UTC');
+             insert into public.calls (dealership_id, call_id, transcript, first_event_at, last_event_at, duration_sec)
+             values ('eval-a', 'price', 'Agent: How can I help?\nUser: How much are brakes?\nAgent: Brakes are $199 total.\nUser: Great, thanks.', now(), now(), 60),
+                    ('eval-a', 'booked', 'Agent: How can I help?\nUser: I need an oil change.\nAgent: You''re booked for Thursday at 9 AM.\nUser: Perfect, thanks.', now(), now(), 60),
+                    ('eval-a', 'failed', 'Agent: Hello?\nUser: Hi, is this service?', now(), now(), 60),
+                    ('eval-a', 'unlabelled', 'Agent: Hello?', now(), now(), 60);
+             insert into public.call_analyses (dealership_id, call_id, analysis, verdict, score, recommended_action, confidence, status, model, prompt_version)
+             values ('eval-a', 'price', '{}', 'good', 90, 'none', 0.9, 'ok', 'gpt-old', 'analysis-v1'),
+                    ('eval-a', 'booked', '{}', 'good', 90, 'none', 0.9, 'ok', 'gpt-old', 'analysis-v1'),
+                    ('eval-a', 'failed', '{}', 'needs_review', null, 'human_follow_up', 0, 'failed', 'gpt-old', 'analysis-v1');
+             update public.calls c set latest_analysis_id = a.id
+               from public.call_analyses a where a.dealership_id = c.dealership_id and a.call_id = c.call_id;
+             insert into public.review_events (dealership_id, call_id, to_status, kind, label_verdict, label_flags, notes)
+             values ('eval-a', 'price', 'reviewed', 'label', 'bad', '{hallucinated_information}', 'invented price'),
+                    ('eval-a', 'booked', 'reviewed', 'label', 'good', '{}', null),
+                    ('eval-a', 'failed', 'reviewed', 'label', 'needs_review', '{}', null);",
+        )
+        .await;
+        let out = std::env::temp_dir().join(format!("xtask-eval-db-{}.json", std::process::id()));
+        let out_arg = out.to_string_lossy().into_owned();
+        let url = db.url.clone();
+        let card = tokio::task::spawn_blocking(move || {
+            let opts = Options::parse(&["--from-db", "--out", &out_arg]).unwrap();
+            measure(&opts, |k| (k == "DATABASE_URL").then(|| url.clone()))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(card.total, 3, "the unlabelled call is not in the set");
+        let shadow = card.shadow.expect("the calls carry their current verdict");
+        // The failed analysis has no current verdict: two calls compared. The
+        // rules call the quoted price bad: one flip, and it fixes a disagreement.
+        assert_eq!(shadow.overall.compared, 2);
+        assert_eq!(shadow.overall.agreed_before, 1);
+        assert_eq!(shadow.overall.agreed_after, 2);
+        assert_eq!(shadow.flips.len(), 1);
+        assert_eq!(shadow.flips[0].id, "eval-a/price");
+        assert_eq!(shadow.per_dealership["eval-a"].flips, 1);
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(saved.as_array().unwrap().len(), 3);
+        assert_eq!(saved[0]["current_verdict"], "good");
+        let _ = std::fs::remove_file(&out);
+        db.cleanup().await;
+    }
+
+    #[test]
+    fn from_db_without_a_database_url_says_what_to_set() {
+        let opts = Options::parse(&["--from-db"]).unwrap();
+        let e = measure(&opts, |_| None).unwrap_err().to_string();
+        assert!(e.contains("DATABASE_URL"), "{e}");
     }
 }

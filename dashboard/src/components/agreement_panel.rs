@@ -33,6 +33,10 @@ pub fn AgreementPanel(dealership: Option<String>) -> Element {
                     dt { "Cohen's κ" } dd { id: "agreement-kappa", "data-kappa": "{all.kappa.map(|k| k.to_string()).unwrap_or_default()}",
                         {kappa_text(all.kappa)} span { class: "muted", " ({kappa_words(all.kappa)})" } }
                     dt { "Good on bad" } dd { id: "agreement-good-on-bad", title: "Calls a person labelled bad that the analyzer called good", "{all.good_on_bad}" }
+                    dt { "Judge errors" }
+                    dd { id: "agreement-judge-errors", "data-dropped-quotes": "{a.judge_errors.dropped_quotes}",
+                        title: "Quotes the judge gave that are not in the transcript; the worker dropped them",
+                        "{a.judge_errors.dropped_quotes} invented quote(s) in {a.judge_errors.analyses_with_dropped_quotes} of {a.judge_errors.analyses} analyses" }
                 }
                 Confusion { row: all.clone() }
                 if !a.dealerships.is_empty() {

@@ -6,6 +6,8 @@
 pub mod heuristic;
 pub mod openai;
 pub mod prompt;
+pub mod provenance;
+pub mod quotes;
 pub mod signals;
 
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::settings::OpenAiSettings;
 
 pub use heuristic::HeuristicAnalyzer;
 pub use openai::OpenAiAnalyzer;
+pub use provenance::Provenance;
 
 /// Everything an analyzer may look at, read from `calls` and `dealerships` when
 /// the job runs (not when it was queued), so the newest transcript is judged.
@@ -51,6 +54,9 @@ pub struct AnalyzerOutput {
     pub completion_tokens: Option<i32>,
     pub raw_response: Option<serde_json::Value>,
     pub transcript_truncated: bool,
+    pub provenance: Provenance,
+    /// The judge's quotes that are not in the transcript ([`quotes`]).
+    pub dropped_quotes: Vec<String>,
 }
 
 /// Whether another attempt could succeed.
@@ -113,16 +119,25 @@ impl Analyzer {
     }
 
     /// The value stored in `call_analyses.prompt_version`.
-    pub fn prompt_version(&self) -> &'static str {
+    pub fn prompt_version(&self) -> &str {
         match self {
-            Analyzer::OpenAi(_) => prompt::PROMPT_VERSION,
+            Analyzer::OpenAi(a) => a.prompt_version(),
             Analyzer::Heuristic(_) => heuristic::RULES_VERSION,
         }
     }
 
+    /// What this analyzer records about itself, also on a failed analysis.
+    pub fn provenance(&self) -> Provenance {
+        match self {
+            Analyzer::OpenAi(a) => a.provenance(),
+            Analyzer::Heuristic(_) => Provenance::new(provenance::HEURISTIC, None),
+        }
+    }
+
     /// Judges one call: Retell's voicemail signal decides alone (no LLM call),
-    /// otherwise the judge runs and Retell's other signals may give a second
-    /// opinion ([`signals`]).
+    /// otherwise the judge runs, its quotes are checked against the transcript
+    /// ([`quotes`]) and Retell's other signals may give a second opinion
+    /// ([`signals`]).
     pub async fn analyze(&self, call: &CallContext) -> Result<AnalyzerOutput, AnalyzeError> {
         if let Some(out) = signals::voicemail(call, self.model()) {
             return Ok(out);
@@ -131,6 +146,15 @@ impl Analyzer {
             Analyzer::OpenAi(a) => a.analyze(call).await?,
             Analyzer::Heuristic(h) => h.analyze(call),
         };
+        out.dropped_quotes = quotes::drop_unsupported_quotes(&mut out.analysis, &call.transcript);
+        if !out.dropped_quotes.is_empty() {
+            tracing::warn!(
+                call_id = %call.call_id,
+                dealership_id = %call.dealership_id,
+                dropped = out.dropped_quotes.len(),
+                "the judge quoted words that are not in the transcript; they were dropped"
+            );
+        }
         out.analysis = signals::second_opinion(call, out.analysis);
         Ok(out)
     }

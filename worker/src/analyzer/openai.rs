@@ -14,7 +14,8 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use super::prompt::{self, SYSTEM_PROMPT};
+use super::prompt::{self, Prompt};
+use super::provenance::{self, Provenance};
 use super::{AnalyzeError, AnalyzerOutput, CallContext, FailureKind};
 use crate::metrics::METRICS;
 use crate::settings::OpenAiSettings;
@@ -31,6 +32,7 @@ pub struct OpenAiAnalyzer {
     model: String,
     timeout: Duration,
     max_transcript_chars: usize,
+    prompt: Prompt,
 }
 
 impl std::fmt::Debug for OpenAiAnalyzer {
@@ -39,6 +41,7 @@ impl std::fmt::Debug for OpenAiAnalyzer {
         f.debug_struct("OpenAiAnalyzer")
             .field("endpoint", &self.endpoint)
             .field("model", &self.model)
+            .field("prompt_version", &self.prompt.version)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -77,11 +80,27 @@ impl OpenAiAnalyzer {
             model: settings.model.clone(),
             timeout: settings.timeout,
             max_transcript_chars,
+            prompt: Prompt::current(),
         })
+    }
+
+    /// The same analyzer with another system prompt: how a candidate prompt is
+    /// measured (`cargo xtask eval --prompt FILE`) before it replaces the current.
+    pub fn with_prompt(mut self, prompt: Prompt) -> OpenAiAnalyzer {
+        self.prompt = prompt;
+        self
     }
 
     pub fn model(&self) -> &str {
         &self.model
+    }
+
+    pub fn prompt_version(&self) -> &str {
+        &self.prompt.version
+    }
+
+    pub fn provenance(&self) -> Provenance {
+        Provenance::new(provenance::OPENAI, Some(&self.prompt.text))
     }
 
     /// The request body: system prompt, the call, and the strict schema.
@@ -90,7 +109,7 @@ impl OpenAiAnalyzer {
             "model": self.model,
             "temperature": 0,
             "messages": [
-                { "role": "system", "content": SYSTEM_PROMPT },
+                { "role": "system", "content": self.prompt.text },
                 { "role": "user", "content": user_message }
             ],
             "response_format": {
@@ -256,12 +275,14 @@ impl OpenAiAnalyzer {
         Attempt::Ok(AnalyzerOutput {
             analysis,
             model: self.model.clone(),
-            prompt_version: prompt::PROMPT_VERSION.to_string(),
+            prompt_version: self.prompt.version.clone(),
             latency_ms: Some(latency),
             prompt_tokens: tokens("prompt_tokens"),
             completion_tokens: tokens("completion_tokens"),
             transcript_truncated: truncated,
             raw_response: Some(envelope),
+            provenance: self.provenance(),
+            dropped_quotes: vec![],
         })
     }
 }

@@ -15,6 +15,7 @@
 
 use domain::analysis::{Analysis, Flag, RecommendedAction, Verdict};
 
+use super::provenance::{self, Provenance};
 use super::{AnalyzerOutput, CallContext};
 
 /// Stored as `prompt_version` when a signal alone decided the verdict.
@@ -45,6 +46,7 @@ pub fn voicemail(call: &CallContext, model: &str) -> Option<AnalyzerOutput> {
     };
     Some(AnalyzerOutput {
         analysis: Analysis {
+            evidence: vec![],
             verdict: Verdict::NeedsReview,
             score: Some(55),
             reasons: vec![format!(
@@ -61,6 +63,8 @@ pub fn voicemail(call: &CallContext, model: &str) -> Option<AnalyzerOutput> {
         completion_tokens: None,
         raw_response: None,
         transcript_truncated: false,
+        provenance: Provenance::new(provenance::RETELL_SIGNALS, None),
+        dropped_quotes: vec![],
     })
 }
 
@@ -129,6 +133,7 @@ mod tests {
 
     fn good() -> Analysis {
         Analysis {
+            evidence: vec![],
             verdict: Verdict::Good,
             score: Some(90),
             reasons: vec!["fine".into()],

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 use worker::analyzer::openai::OpenAiAnalyzer;
 use worker::settings::OpenAiSettings;
 use worker::{Analyzer, QueueSettings};
@@ -197,4 +199,120 @@ pub async fn count(pool: &PgPool, sql: &str) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// One test's worker: a database of its own and a fake OpenAI server of its
+/// own, with the arrange and act steps the OpenAI and queue tests share (as the
+/// api's tests have `spawn_app`).
+pub struct TestWorker {
+    pub db: TestDb,
+    pub openai: MockServer,
+}
+
+impl TestWorker {
+    /// Not a demo dealership, so a seeded name cannot shadow the one inserted.
+    pub const DEALER: &'static str = "worker-test-dealer";
+
+    pub async fn start() -> TestWorker {
+        TestWorker {
+            db: TestDb::create().await,
+            openai: MockServer::start().await,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.db.pool
+    }
+
+    /// The fake OpenAI answers `response` to chat completions, `expect` times.
+    pub async fn answer(&self, response: ResponseTemplate, expect: u64) {
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(response)
+            .expect(expect)
+            .mount(&self.openai)
+            .await;
+    }
+
+    /// The fake OpenAI answers `response` to the first request only, before
+    /// whatever else is mounted.
+    pub async fn answer_first(&self, response: ResponseTemplate) {
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(response)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1)
+            .mount(&self.openai)
+            .await;
+    }
+
+    /// The fake OpenAI answers the valid [`analysis_json`], `expect` times.
+    pub async fn answer_ok(&self, expect: u64) {
+        self.answer(
+            ResponseTemplate::new(200).set_body_json(completion(&analysis_json())),
+            expect,
+        )
+        .await;
+    }
+
+    /// A call of [`Self::DEALER`] with `transcript`, queued for analysis as
+    /// ingest queues it; returns the job id.
+    pub async fn call(&self, call_id: &str, transcript: &str) -> i64 {
+        self.call_at(Self::DEALER, call_id, transcript).await
+    }
+
+    /// [`Self::call`] at another dealership.
+    pub async fn call_at(&self, dealership_id: &str, call_id: &str, transcript: &str) -> i64 {
+        seed_call(self.pool(), dealership_id, call_id, Some(transcript)).await;
+        enqueue(self.pool(), dealership_id, call_id, "ingest").await
+    }
+
+    /// The OpenAI analyzer pointed at this test's fake server (5 s timeout,
+    /// 20,000 transcript characters).
+    pub fn analyzer(&self) -> Analyzer {
+        self.analyzer_with(Duration::from_secs(5), 20_000)
+    }
+
+    pub fn analyzer_with(&self, timeout: Duration, max_chars: usize) -> Analyzer {
+        openai_analyzer(&self.openai.uri(), timeout, max_chars)
+    }
+
+    /// Runs the one due job with [`job_settings`]; panics when none was due.
+    pub async fn run_one(&self, analyzer: &Analyzer) -> worker::JobOutcome {
+        worker::run_one_job(self.pool(), analyzer, &job_settings("w1"))
+            .await
+            .expect("run_one_job")
+            .expect("a job was due")
+    }
+
+    /// The newest `call_analyses` row of a call of [`Self::DEALER`], as JSON.
+    pub async fn analysis(&self, call_id: &str) -> Value {
+        sqlx::query_scalar(
+            "select to_jsonb(a) from public.call_analyses a
+              where dealership_id = $1 and call_id = $2 order by id desc limit 1",
+        )
+        .bind(Self::DEALER)
+        .bind(call_id)
+        .fetch_one(self.pool())
+        .await
+        .expect("an analysis row exists")
+    }
+
+    /// The bodies of the requests the fake OpenAI received, in order.
+    pub async fn requests(&self) -> Vec<Value> {
+        self.openai
+            .received_requests()
+            .await
+            .expect("wiremock records requests")
+            .iter()
+            .map(|r| r.body_json().expect("a JSON request body"))
+            .collect()
+    }
+
+    /// Verifies the fake server's expectations and drops the database.
+    pub async fn finish(self) {
+        self.openai.verify().await;
+        self.db.cleanup().await;
+    }
 }

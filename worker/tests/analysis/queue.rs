@@ -77,8 +77,7 @@ impl RunningWorker {
 
 /// A fake OpenAI that answers only after a minute: a job stays in flight until the
 /// worker is stopped.
-async fn slow_llm() -> MockServer {
-    let server = MockServer::start().await;
+async fn slow_llm(t: &TestWorker) {
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(
@@ -86,9 +85,8 @@ async fn slow_llm() -> MockServer {
                 .set_body_json(completion(&analysis_json()))
                 .set_delay(Duration::from_secs(60)),
         )
-        .mount(&server)
+        .mount(&t.openai)
         .await;
-    server
 }
 
 /// Waits until the worker's request has reached the fake OpenAI.
@@ -103,15 +101,15 @@ async fn llm_request_in_flight(server: &MockServer) {
 
 #[tokio::test]
 async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
-    let db = TestDb::create().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     for i in 0..200 {
         let call = format!("call_{i:03}");
         let transcript = if i % 2 == 0 { GOOD_CALL } else { BAD_CALL };
-        seed_call(&db.pool, DEALER, &call, Some(transcript)).await;
-        enqueue(&db.pool, DEALER, &call, "ingest").await;
+        t.call_at(DEALER, &call, transcript).await;
     }
     let a = start_worker(
-        &db,
+        db,
         heuristic(),
         "worker-a",
         8,
@@ -120,7 +118,7 @@ async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
     )
     .await;
     let b = start_worker(
-        &db,
+        db,
         heuristic(),
         "worker-b",
         8,
@@ -181,14 +179,14 @@ async fn two_workers_racing_on_200_jobs_judge_each_exactly_once() {
     .await
     .unwrap();
     eprintln!("jobs per worker: {per_worker:?}");
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_expires() {
-    let db = TestDb::create().await;
-    seed_call(&db.pool, DEALER, "call_orphan", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_orphan", "ingest").await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
+    let job = t.call_at(DEALER, "call_orphan", BAD_CALL).await;
     // The "dead" worker claims the job and then never does anything again,
     // exactly what a SIGKILL after the claim leaves behind.
     let claimed = db::claim_job(&db.pool, "dead-worker", Duration::from_secs(600))
@@ -244,14 +242,14 @@ async fn a_job_whose_worker_died_mid_job_is_finished_by_another_after_the_lease_
         count(&db.pool, "select count(*) from public.call_analyses").await,
         1
     );
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_stale_claim_cannot_touch_a_job_reclaimed_under_the_same_worker_id() {
-    let db = TestDb::create().await;
-    seed_call(&db.pool, DEALER, "call_reclaimed", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_reclaimed", "ingest").await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
+    let job = t.call_at(DEALER, "call_reclaimed", BAD_CALL).await;
     let lease = Duration::from_secs(600);
     // Two claims under one WORKER_ID: another task of the same process, or a
     // second process configured with the same id, after the first lease expired.
@@ -307,13 +305,13 @@ async fn a_stale_claim_cannot_touch_a_job_reclaimed_under_the_same_worker_id() {
     );
     drop(conn);
     assert_eq!(job_status(&db.pool, job).await, "done");
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
-    let db = TestDb::create().await;
-    let server = MockServer::start().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(
@@ -321,20 +319,14 @@ async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
                 .set_body_json(completion(&analysis_json()))
                 .set_delay(Duration::from_millis(1500)),
         )
-        .mount(&server)
+        .mount(&t.openai)
         .await;
-    seed_call(&db.pool, DEALER, "call_stolen", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_stolen", "ingest").await;
-    let slow = openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000);
+    let job = t.call_at(DEALER, "call_stolen", BAD_CALL).await;
+    let slow = t.analyzer_with(Duration::from_secs(10), 20_000);
     let pool = db.pool.clone();
     let first =
         tokio::spawn(async move { run_one_job(&pool, &slow, &job_settings("slow-worker")).await });
-    wait_until(
-        Duration::from_secs(10),
-        "the slow worker's LLM request",
-        || async { !server.received_requests().await.unwrap().is_empty() },
-    )
-    .await;
+    llm_request_in_flight(&t.openai).await;
     // Its lease "expires" and another worker takes the job over.
     sqlx::query("update public.analysis_jobs set locked_by = 'other-worker' where id = $1")
         .bind(job)
@@ -350,16 +342,16 @@ async fn a_worker_whose_lease_was_taken_over_discards_its_result() {
         0
     );
     assert_eq!(job_status(&db.pool, job).await, "running");
-    drop(server);
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
-    let db = TestDb::create().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     // The first poll happens at start; the next one would be a minute later.
     let w = start_worker(
-        &db,
+        db,
         heuristic(),
         "listener",
         2,
@@ -367,8 +359,7 @@ async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
         Duration::from_secs(5),
     )
     .await;
-    seed_call(&db.pool, DEALER, "call_notify", Some(GOOD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_notify", "ingest").await;
+    let job = t.call_at(DEALER, "call_notify", GOOD_CALL).await;
 
     wait_until(
         Duration::from_secs(15),
@@ -382,13 +373,13 @@ async fn a_notify_wakes_the_worker_without_waiting_for_the_poll_interval() {
         count(&db.pool, "select count(*) from public.call_analyses").await,
         1
     );
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
-    let db = TestDb::create().await;
-    let server = MockServer::start().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(
@@ -397,20 +388,19 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
                 .set_delay(Duration::from_secs(2)),
         )
         .expect(1)
-        .mount(&server)
+        .mount(&t.openai)
         .await;
-    seed_call(&db.pool, DEALER, "call_drain", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_drain", "ingest").await;
+    let job = t.call_at(DEALER, "call_drain", BAD_CALL).await;
     let w = start_worker(
-        &db,
-        openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000),
+        db,
+        t.analyzer_with(Duration::from_secs(10), 20_000),
         "drainer",
         2,
         Duration::from_millis(100),
         Duration::from_secs(20),
     )
     .await;
-    llm_request_in_flight(&server).await;
+    llm_request_in_flight(&t.openai).await;
 
     w.stop().await;
 
@@ -422,35 +412,33 @@ async fn shutdown_drains_in_flight_jobs_before_the_worker_exits() {
             .await
             .unwrap();
     assert_eq!(status, "ok");
-    drop(server);
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_running() {
-    let db = TestDb::create().await;
-    let server = slow_llm().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
+    slow_llm(&t).await;
     // Another process configured with the same WORKER_ID holds this job.
-    seed_call(&db.pool, DEALER, "call_theirs", Some(BAD_CALL)).await;
-    let theirs = enqueue(&db.pool, DEALER, "call_theirs", "ingest").await;
+    let theirs = t.call_at(DEALER, "call_theirs", BAD_CALL).await;
     let other = db::claim_job(&db.pool, "shared-id", Duration::from_secs(600))
         .await
         .unwrap()
         .expect("the other process claims its job");
     assert_eq!(other.id, theirs);
     // This process takes one of its own and is stopped mid-job.
-    seed_call(&db.pool, DEALER, "call_mine", Some(BAD_CALL)).await;
-    let mine = enqueue(&db.pool, DEALER, "call_mine", "ingest").await;
+    let mine = t.call_at(DEALER, "call_mine", BAD_CALL).await;
     let w = start_worker(
-        &db,
-        openai_analyzer(&server.uri(), Duration::from_secs(120), 20_000),
+        db,
+        t.analyzer_with(Duration::from_secs(120), 20_000),
         "shared-id",
         2,
         Duration::from_millis(100),
         Duration::from_millis(300),
     )
     .await;
-    llm_request_in_flight(&server).await;
+    llm_request_in_flight(&t.openai).await;
 
     w.stop().await;
 
@@ -472,26 +460,25 @@ async fn shutdown_leaves_the_jobs_of_another_process_with_the_same_worker_id_run
         "the other process still owns its job and can finish it"
     );
     drop(conn);
-    drop(server);
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
-    let db = TestDb::create().await;
-    let server = slow_llm().await;
-    seed_call(&db.pool, DEALER, "call_slow", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_slow", "ingest").await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
+    slow_llm(&t).await;
+    let job = t.call_at(DEALER, "call_slow", BAD_CALL).await;
     let w = start_worker(
-        &db,
-        openai_analyzer(&server.uri(), Duration::from_secs(120), 20_000),
+        db,
+        t.analyzer_with(Duration::from_secs(120), 20_000),
         "impatient",
         2,
         Duration::from_millis(100),
         Duration::from_millis(300),
     )
     .await;
-    llm_request_in_flight(&server).await;
+    llm_request_in_flight(&t.openai).await;
 
     w.stop().await;
 
@@ -515,16 +502,15 @@ async fn shutdown_hands_back_jobs_that_outlast_the_grace_period() {
         .unwrap()
         .expect("the released job is due");
     assert_eq!(out.job_id, job);
-    drop(server);
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn an_ingest_job_for_an_already_judged_transcript_is_skipped_but_a_reanalysis_is_not() {
-    let db = TestDb::create().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     let cfg = job_settings("w1");
-    seed_call(&db.pool, DEALER, "call_same", Some(BAD_CALL)).await;
-    enqueue(&db.pool, DEALER, "call_same", "ingest").await;
+    t.call_at(DEALER, "call_same", BAD_CALL).await;
     let first = run_one_job(&db.pool, &heuristic(), &cfg)
         .await
         .unwrap()
@@ -584,12 +570,13 @@ async fn an_ingest_job_for_an_already_judged_transcript_is_skipped_but_a_reanaly
         ),
         "{fourth:?}"
     );
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_call_without_a_transcript_is_skipped() {
-    let db = TestDb::create().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     seed_call(&db.pool, DEALER, "call_empty", None).await;
     let job = enqueue(&db.pool, DEALER, "call_empty", "reanalysis").await;
     let out = run_one_job(&db.pool, &heuristic(), &job_settings("w1"))
@@ -607,13 +594,13 @@ async fn a_call_without_a_transcript_is_skipped() {
         count(&db.pool, "select count(*) from public.call_analyses").await,
         0
     );
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
-    let db = TestDb::create().await;
-    let server = MockServer::start().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(
@@ -621,18 +608,14 @@ async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
                 .set_body_json(completion(&analysis_json()))
                 .set_delay(Duration::from_millis(800)),
         )
-        .mount(&server)
+        .mount(&t.openai)
         .await;
-    seed_call(&db.pool, DEALER, "call_moving", Some(BAD_CALL)).await;
-    let job = enqueue(&db.pool, DEALER, "call_moving", "ingest").await;
-    let analyzer = openai_analyzer(&server.uri(), Duration::from_secs(10), 20_000);
+    let job = t.call_at(DEALER, "call_moving", BAD_CALL).await;
+    let analyzer = t.analyzer_with(Duration::from_secs(10), 20_000);
     let pool = db.pool.clone();
     let running =
         tokio::spawn(async move { run_one_job(&pool, &analyzer, &job_settings("w1")).await });
-    wait_until(Duration::from_secs(10), "the LLM request", || async {
-        !server.received_requests().await.unwrap().is_empty()
-    })
-    .await;
+    llm_request_in_flight(&t.openai).await;
     // A newer event brings a longer transcript. Ingest cannot queue a second
     // job while ours is pending (one pending job per call).
     update_transcript(
@@ -659,13 +642,13 @@ async fn a_transcript_that_changes_while_the_job_runs_gets_a_fresh_job() {
         (followup.1.as_str(), followup.2.as_str(), followup.3),
         ("queued", "ingest", true)
     );
-    drop(server);
-    db.cleanup().await;
+    t.finish().await;
 }
 
 #[tokio::test]
 async fn the_worker_never_writes_events_or_call_fields_beyond_the_analysis_mirror() {
-    let db = TestDb::create().await;
+    let t = TestWorker::start().await;
+    let db = &t.db;
     seed_call(&db.pool, DEALER, "call_untouched", Some(BAD_CALL)).await;
     let before: Value = sqlx::query_scalar(
         "select to_jsonb(c) - '{latest_analysis_id,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status,updated_at}'::text[]
@@ -687,5 +670,5 @@ async fn the_worker_never_writes_events_or_call_fields_beyond_the_analysis_mirro
     .await
     .unwrap();
     assert_eq!(before, after);
-    db.cleanup().await;
+    t.finish().await;
 }

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use domain::analysis::{Analysis, Flag, RecommendedAction, Verdict};
 
+use super::provenance::{self, Provenance};
 use super::{AnalyzerOutput, CallContext};
 use transcript::parse_turns;
 
@@ -79,6 +80,8 @@ impl HeuristicAnalyzer {
             completion_tokens: None,
             raw_response: None,
             transcript_truncated: false,
+            provenance: Provenance::new(provenance::HEURISTIC, None),
+            dropped_quotes: vec![],
         }
     }
 }
@@ -159,7 +162,19 @@ fn finish(findings: Vec<Finding>, doubts: Vec<Doubt>, evidence: Option<String>) 
             reasons.push(e);
         }
     }
+    // The rules quote the sentences that triggered them; those quotes are the
+    // evidence the call page highlights.
+    let mut evidence: Vec<String> = Vec::new();
+    for q in reasons
+        .iter()
+        .flat_map(|r| domain::evidence::quoted_fragments(r))
+    {
+        if !evidence.iter().any(|e| e == q) {
+            evidence.push(q.to_string());
+        }
+    }
     Analysis {
+        evidence,
         verdict,
         score: Some(score),
         reasons,

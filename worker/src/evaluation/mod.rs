@@ -1,7 +1,11 @@
 //! Measuring a judge against labels: runs the worker's own [`Analyzer`] on
 //! labelled calls and scores its verdicts (agreement, Cohen's κ, good-on-bad,
-//! confusion matrix, per-flag precision and recall). Used by `cargo xtask eval`;
-//! pure apart from the analyzer call.
+//! confusion matrix, per-flag precision and recall, quotes not in the
+//! transcript) and, when the calls carry their current verdict, the shadow
+//! comparison ([`shadow`]). Used by `cargo xtask eval`; pure apart from the
+//! analyzer call.
+
+pub mod shadow;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,6 +27,10 @@ pub struct LabelledCall {
     pub expected_verdict: Verdict,
     #[serde(default)]
     pub expected_flags: Vec<Flag>,
+    /// The verdict the call has now (`reporting.eval_labels.current_verdict`):
+    /// present, it makes the run a shadow run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_verdict: Option<Verdict>,
 }
 
 impl LabelledCall {
@@ -60,6 +68,8 @@ pub struct Judged {
     /// Set when the analyzer failed: the call then counts as the worker would
     /// store it, a failed `needs_review` analysis.
     pub error: Option<String>,
+    /// The judge's quotes that are not in the transcript (dropped).
+    pub dropped_quotes: Vec<String>,
 }
 
 /// Runs `analyzer` on every call, one after the other (the worker's path:
@@ -67,14 +77,15 @@ pub struct Judged {
 pub async fn judge_all(analyzer: &Analyzer, calls: &[LabelledCall]) -> Vec<Judged> {
     let mut out = Vec::with_capacity(calls.len());
     for call in calls {
-        let (analysis, error) = match analyzer.analyze(&call.context()).await {
-            Ok(o) => (o.analysis, None),
-            Err(e) => (Analysis::failed(), Some(e.message)),
+        let (analysis, error, dropped_quotes) = match analyzer.analyze(&call.context()).await {
+            Ok(o) => (o.analysis, None, o.dropped_quotes),
+            Err(e) => (Analysis::failed(), Some(e.message), vec![]),
         };
         out.push(Judged {
             call: call.clone(),
             analysis,
             error,
+            dropped_quotes,
         });
     }
     out
@@ -111,6 +122,11 @@ pub struct Scorecard {
     pub errors: Vec<(String, String)>,
     /// (id, expected, got, reasons) for every verdict disagreement.
     pub disagreements: Vec<(String, &'static str, &'static str, Vec<String>)>,
+    /// (id, quotes) for every call where the judge quoted words that are not
+    /// in the transcript: judge errors, as on the agreement panel.
+    pub quote_errors: Vec<(String, Vec<String>)>,
+    /// The comparison with the current verdicts, when the calls carry them.
+    pub shadow: Option<shadow::Shadow>,
 }
 
 fn ratio(n: usize, d: usize) -> Option<f64> {
@@ -178,6 +194,7 @@ pub fn score(analyzer: &str, judged: &[Judged]) -> Scorecard {
     let mut good_on_bad = Vec::new();
     let mut errors = Vec::new();
     let mut disagreements = Vec::new();
+    let mut quote_errors = Vec::new();
     for j in judged {
         let expected = j.call.expected_verdict;
         let got = j.analysis.verdict;
@@ -201,6 +218,9 @@ pub fn score(analyzer: &str, judged: &[Judged]) -> Scorecard {
         }
         if let Some(e) = &j.error {
             errors.push((j.call.id.clone(), e.clone()));
+        }
+        if !j.dropped_quotes.is_empty() {
+            quote_errors.push((j.call.id.clone(), j.dropped_quotes.clone()));
         }
         let want: BTreeSet<Flag> = j.call.expected_flags.iter().copied().collect();
         let have: BTreeSet<Flag> = j.analysis.flags.iter().copied().collect();
@@ -230,6 +250,8 @@ pub fn score(analyzer: &str, judged: &[Judged]) -> Scorecard {
         flags,
         errors,
         disagreements,
+        quote_errors,
+        shadow: shadow::compare(judged),
     }
 }
 
@@ -248,6 +270,8 @@ impl Scorecard {
             "flags": self.flags,
             "errors": self.errors.iter().map(|(id, e)| json!({"id": id, "error": e})).collect::<Vec<_>>(),
             "disagreements": self.disagreements.iter().map(|(id, e, g, r)| json!({"id": id, "expected": e, "got": g, "reasons": r})).collect::<Vec<_>>(),
+            "quote_errors": self.quote_errors.iter().map(|(id, q)| json!({"id": id, "dropped_quotes": q})).collect::<Vec<_>>(),
+            "shadow": self.shadow.as_ref().map(shadow::Shadow::to_json),
         })
     }
 
@@ -255,7 +279,7 @@ impl Scorecard {
     pub fn to_text(&self) -> String {
         let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", v * 100.0));
         let mut out = format!(
-            "analyzer: {}\ncalls: {}   agreement: {}/{} = {}   kappa: {}   good-on-bad: {}   judge errors: {}\n",
+            "analyzer: {}\ncalls: {}   agreement: {}/{} = {}   kappa: {}   good-on-bad: {}   judge errors: {}   quotes not in the transcript: {}\n",
             self.analyzer,
             self.total,
             self.agreed,
@@ -263,7 +287,8 @@ impl Scorecard {
             pct(Some(self.agreement)),
             self.kappa.map_or("n/a".to_string(), |k| format!("{k:.3}")),
             self.good_on_bad.len(),
-            self.errors.len()
+            self.errors.len(),
+            self.quote_errors.iter().map(|(_, q)| q.len()).sum::<usize>()
         );
         out.push_str("\nconfusion (rows: label, columns: judge)\n");
         out.push_str(&format!(
@@ -297,11 +322,17 @@ impl Scorecard {
         for (id, e) in &self.errors {
             out.push_str(&format!("judge error on {id}: {e}\n"));
         }
+        for (id, q) in &self.quote_errors {
+            out.push_str(&format!("quotes not in the transcript of {id}: {q:?}\n"));
+        }
         if !self.disagreements.is_empty() {
             out.push_str("\ndisagreements:\n");
             for (id, e, g, r) in &self.disagreements {
                 out.push_str(&format!("  {id}: labelled {e}, judged {g}: {r:?}\n"));
             }
+        }
+        if let Some(s) = &self.shadow {
+            out.push_str(&s.to_text());
         }
         out
     }
