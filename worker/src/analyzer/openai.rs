@@ -33,6 +33,8 @@ pub struct OpenAiAnalyzer {
     timeout: Duration,
     max_transcript_chars: usize,
     prompt: Prompt,
+    /// SHA-256 of `prompt.text`, hashed once rather than per analysis.
+    prompt_sha256: String,
 }
 
 impl std::fmt::Debug for OpenAiAnalyzer {
@@ -80,6 +82,7 @@ impl OpenAiAnalyzer {
             model: settings.model.clone(),
             timeout: settings.timeout,
             max_transcript_chars,
+            prompt_sha256: provenance::sha256_hex(prompt::SYSTEM_PROMPT),
             prompt: Prompt::current(),
         })
     }
@@ -87,6 +90,7 @@ impl OpenAiAnalyzer {
     /// The same analyzer with another system prompt: how a candidate prompt is
     /// measured (`cargo xtask eval --prompt FILE`) before it replaces the current.
     pub fn with_prompt(mut self, prompt: Prompt) -> OpenAiAnalyzer {
+        self.prompt_sha256 = provenance::sha256_hex(&prompt.text);
         self.prompt = prompt;
         self
     }
@@ -100,7 +104,11 @@ impl OpenAiAnalyzer {
     }
 
     pub fn provenance(&self) -> Provenance {
-        Provenance::new(provenance::OPENAI, Some(&self.prompt.text))
+        Provenance {
+            analyzer: provenance::OPENAI,
+            prompt_sha256: Some(self.prompt_sha256.clone()),
+            schema_sha256: provenance::schema_sha256(),
+        }
     }
 
     /// The request body: system prompt, the call, and the strict schema.

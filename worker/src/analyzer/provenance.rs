@@ -3,6 +3,8 @@
 //! model and prompt version say what was meant to run, the hashes say exactly
 //! which instructions and which output contract did.
 
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 /// `call_analyses.analyzer` for the LLM judge.
@@ -32,9 +34,12 @@ impl Provenance {
     }
 }
 
-/// The hash of the schema every analyzer's output is held to.
+/// The hash of the schema every analyzer's output is held to (computed once:
+/// the schema is built from constants).
 pub fn schema_sha256() -> String {
-    sha256_hex(&domain::analysis::analysis_json_schema().to_string())
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| sha256_hex(&domain::analysis::analysis_json_schema().to_string()))
+        .clone()
 }
 
 pub fn sha256_hex(text: &str) -> String {

@@ -129,7 +129,8 @@ pub struct Scorecard {
     pub shadow: Option<shadow::Shadow>,
 }
 
-fn ratio(n: usize, d: usize) -> Option<f64> {
+/// `n / d`, or `None` when `d` is 0.
+pub(crate) fn ratio(n: usize, d: usize) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
@@ -255,6 +256,11 @@ pub fn score(analyzer: &str, judged: &[Judged]) -> Scorecard {
     }
 }
 
+/// A 0-1 share as a percentage with one decimal, or `n/a`.
+pub(crate) fn pct(share: Option<f64>) -> String {
+    share.map_or("n/a".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
 impl Scorecard {
     /// The `--json` object.
     pub fn to_json(&self) -> Value {
@@ -277,7 +283,6 @@ impl Scorecard {
 
     /// The human-readable report.
     pub fn to_text(&self) -> String {
-        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", v * 100.0));
         let mut out = format!(
             "analyzer: {}\ncalls: {}   agreement: {}/{} = {}   kappa: {}   good-on-bad: {}   judge errors: {}   quotes not in the transcript: {}\n",
             self.analyzer,

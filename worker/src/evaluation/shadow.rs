@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use domain::analysis::Verdict;
 use serde_json::{json, Value};
 
-use super::Judged;
+use super::{pct, ratio, Judged};
 
 /// One call whose verdict the candidate would change.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,16 +39,12 @@ impl Tally {
         self.flips += usize::from(before != after);
     }
 
-    fn share(n: usize, d: usize) -> Option<f64> {
-        (d > 0).then(|| n as f64 / d as f64)
-    }
-
     pub fn agreement_before(&self) -> Option<f64> {
-        Tally::share(self.agreed_before, self.compared)
+        ratio(self.agreed_before, self.compared)
     }
 
     pub fn agreement_after(&self) -> Option<f64> {
-        Tally::share(self.agreed_after, self.compared)
+        ratio(self.agreed_after, self.compared)
     }
 
     fn to_json(&self) -> Value {
@@ -111,7 +107,6 @@ impl Shadow {
     }
 
     pub fn to_text(&self) -> String {
-        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", v * 100.0));
         let mut out = format!(
             "\nshadow run against the current verdicts: {} calls, {} would flip; agreement with the labels {} now, {} with this judge\n",
             self.overall.compared,
