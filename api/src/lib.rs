@@ -18,8 +18,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub mod db;
+pub mod decode;
 pub mod error;
 pub mod http;
+pub mod invariants;
 pub mod metrics;
 pub mod normalize;
 mod serve;

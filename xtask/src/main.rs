@@ -6,6 +6,8 @@ mod chaos;
 mod dashboard;
 mod demo;
 mod eval;
+mod fake_openai;
+mod fuzz;
 mod install;
 mod keys;
 mod paths;
@@ -40,12 +42,18 @@ cargo xtask <command>
                              durable Postgres), e2e (webhook to committed analysis with a
                              300 ms fake LLM; --e2e-calls sets its calls). --smoke: a few
                              seconds, tiny sizes, the debug builds.
-  chaos                      faults against real processes on a stack of its own (minutes):
+  chaos [--only PHASES]      faults against real processes on a stack of its own (minutes):
                              Postgres, the api and the worker SIGKILLed under sustained
-                             ingest, the worker's LISTEN connection cut; checks that every
-                             acknowledged event is stored once and every job has exactly
-                             one analysis, and writes the figures to
-                             target/chaos-results.json (CHAOS_RESULTS=<path> overrides).
+                             ingest, the worker's LISTEN connection cut, the fake OpenAI
+                             misbehaving; then schemathesis with signed requests and a
+                             bounded fuzzing run. Checks that every acknowledged event is
+                             stored once and every job has exactly one analysis, and
+                             writes the figures to target/chaos-results.json
+                             (CHAOS_RESULTS=<path> overrides). Phases: kills, listen,
+                             llm, schemathesis, fuzz.
+  fuzz [--secs N] [--keep]   coverage-guided fuzzing (cargo-fuzz) of the webhook's body
+                             decoding and signature check, N seconds per target (60);
+                             --keep merges inputs that reach new code into fuzz/corpus.
   install                    only install the prerequisites (Postgres 15, pgTAP, pg_cron,
                              PostgREST, Supabase CLI, wasm toolchain, Chromium).
   dashboard                  build the dashboard (wasm) into target/site.
@@ -87,6 +95,12 @@ fn run(args: &[String]) -> Result<()> {
     if command == "eval" {
         return eval::run(&eval::Options::parse(&flags)?);
     }
+    if command == "fuzz" {
+        return fuzz::run(&args[1..]);
+    }
+    if command == "chaos" {
+        return chaos::run(&args[1..]);
+    }
     let has = |flag: &str| flags.contains(&flag);
     if let Some(unknown) = flags
         .iter()
@@ -106,7 +120,7 @@ fn run(args: &[String]) -> Result<()> {
             dashboard::build().map(|_| ())
         }
         "prepare" => prepare::run(),
-        "chaos" => chaos::run(),
+
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -199,7 +199,7 @@ fn build() -> Value {
                     "required": ["event_id", "dealership_id", "call_id", "timestamp"],
                     "properties": {
                         "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK, "description": "Idempotency key chosen by the sender." },
-                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK, "default": DEFAULT_NORMALIZED_EVENT_TYPE },
+                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK, "nullable": true, "default": DEFAULT_NORMALIZED_EVENT_TYPE, "description": "Absent or null means the default." },
                         "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically (marked not set up). A secret scoped to some dealerships may name only those (else 403)." },
                         "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK },
                         "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset; from 2020-01-01T00:00:00Z to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
@@ -245,7 +245,7 @@ fn build() -> Value {
                         "disconnection_reason": { "type": "string", "nullable": true },
                         "metadata": { "type": "object", "nullable": true, "properties": {
                             "dealership_id": { "description": "A dealership slug (any other value, or none, leaves the event stored without a dealership: dealership_unresolved). Used only when AGENT_DEALERSHIPS does not map agent_id; one that disagrees with the mapping leaves the event unresolved (dealership_conflict)." },
-                            "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true }
+                            "duration_sec": { "type": "number", "minimum": 0, "maximum": 2147483647.0, "nullable": true, "description": "Used when duration_ms is absent; checked either way." }
                         }, "additionalProperties": true },
                         "call_analysis": { "type": "object", "nullable": true, "additionalProperties": true, "description": "Retell's own analysis; stored only from call_analyzed, but held to this type in every event." }
                     },

@@ -14,15 +14,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::json;
 use tracing::field::Empty;
 use tracing::Instrument;
 
 use super::AppState;
 use crate::db::{store_event, Stored};
+use crate::decode::decode;
 use crate::error::ApiError;
 use crate::metrics::Outcome;
-use crate::normalize::{normalize, Event};
+use crate::normalize::Event;
 use crate::settings::SecretScope;
 use crate::signature::{authenticate, AuthError};
 
@@ -139,16 +140,7 @@ async fn handle(
         state.cfg.allow_bearer,
     )?;
 
-    let text = std::str::from_utf8(&body).map_err(|e| ApiError::InvalidUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })?;
-    let payload = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => return Err(ApiError::NotAnObject(json_kind(&other))),
-        Err(e) => return Err(ApiError::InvalidJson(e.to_string())),
-    };
-
-    let event = normalize(&body, payload, received_at, &state.cfg.agent_dealerships)?;
+    let event = decode(&body, received_at, &state.cfg.agent_dealerships)?;
     let span = tracing::Span::current();
     span.record("event_id", event.event_id.as_str());
     span.record("call_id", event.call_id.as_str());
@@ -209,17 +201,6 @@ fn check_scope(scope: &SecretScope, event: &Event) -> Result<(), ApiError> {
             allowed: allowed.iter().cloned().collect(),
         }),
         _ => Ok(()),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -78,17 +78,19 @@ pub(super) fn normalize_native(
     let transcript_turns = call.optional_turns("transcript_object")?;
     let metadata = call.optional_object("metadata")?;
 
-    let duration_sec = match call.optional_duration_ms("duration_ms")? {
-        Some(s) => Some(s),
-        None => match &metadata {
-            Some(m) => m.optional_seconds("duration_sec")?,
-            None => None,
-        },
-    }
-    .or_else(|| match (started_at, ended_at) {
-        (Some(s), Some(e)) if e >= s => i32::try_from((e - s).num_seconds()).ok(),
-        _ => None,
-    });
+    // Both are checked, even when duration_ms makes metadata's unnecessary: a
+    // field the schema describes is never accepted out of its range.
+    let metadata_duration = match &metadata {
+        Some(m) => m.optional_seconds("duration_sec")?,
+        None => None,
+    };
+    let duration_sec = call
+        .optional_duration_ms("duration_ms")?
+        .or(metadata_duration)
+        .or_else(|| match (started_at, ended_at) {
+            (Some(s), Some(e)) if e >= s => i32::try_from((e - s).num_seconds()).ok(),
+            _ => None,
+        });
 
     // Every documented field is held to its type whatever the event type (known
     // or not), as /openapi.json's RetellCall says; only its use depends on the type.
@@ -461,6 +463,11 @@ mod tests {
             (
                 json!({"event":"call_ended","call":{"call_id":"c","metadata":"x"}}),
                 "call.metadata",
+            ),
+            // Checked even when duration_ms makes it unnecessary (found by schemathesis).
+            (
+                json!({"event":"call_ended","call":{"call_id":"c","duration_ms":0,"metadata":{"duration_sec":3e9}}}),
+                "call.metadata.duration_sec",
             ),
         ] {
             assert_eq!(field_of(body.clone()), field, "{body}");

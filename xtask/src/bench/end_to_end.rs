@@ -15,10 +15,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::fake_openai::FakeOpenAi;
 use super::services::{BenchStack, Durability, Worker};
 use super::stats::{cell, latency_summary, round1};
 use super::{Options, Part};
+use crate::fake_openai::FakeOpenAi;
 
 const LLM_DELAY: Duration = Duration::from_millis(300);
 

@@ -15,7 +15,6 @@
 
 mod dashboard;
 mod end_to_end;
-mod fake_openai;
 mod ingest;
 mod load;
 mod queries;
