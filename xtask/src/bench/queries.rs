@@ -587,12 +587,15 @@ fn measure(
     let plan = match &query.request {
         Request::Rpc { function, args } => nested_plan(cluster, db, role, function, args)?,
         _ => {
+            // `settings` lists the planner settings that differ from the server's
+            // defaults: the evidence that PostgREST applied the role's (jit,
+            // plan_cache_mode; migration 20261215000100).
             let (status, body) = send(
                 client,
                 base,
                 role,
                 &query.request,
-                Some("application/vnd.pgrst.plan+text; options=analyze"),
+                Some("application/vnd.pgrst.plan+text; options=analyze|settings"),
             )?;
             if status != 200 {
                 bail!("plan: HTTP {status}: {body}");
