@@ -473,8 +473,8 @@ fn queries_for(
         q("calls 7d, bad + a flag, deep page", get("calls", after(bad_flag.clone(), &deep_bad))),
         q("calls 7d, count", count("calls", week.clone())),
         q("calls 7d, bad + a flag, count", count("calls", bad_flag.clone())),
-        Query { name: "search 7d, first page".into(), search: true, request: get("calls", list(with(week.clone(), &[("transcript_search", &format!("wfts(english).{search}"))]))) },
-        Query { name: "search 7d, count".into(), search: true, request: count("calls", with(week.clone(), &[("transcript_search", &format!("wfts(english).{search}"))])) },
+        Query { name: "search 7d, first page".into(), search: true, request: get("calls", list(with(week.clone(), &[("transcript_tsv", &format!("wfts(english).{search}"))]))) },
+        Query { name: "search 7d, count".into(), search: true, request: count("calls", with(week.clone(), &[("transcript_tsv", &format!("wfts(english).{search}"))])) },
         q("calls 7d, CSV export", Request::Get { path: "calls_export", params: { let mut x = week.clone(); x.push(p("select", CSV_COLUMNS)); x.push(p("order", LIST_ORDER)); x.push(p("limit", "10000")); x }, count: false, csv: true }),
         // Call detail.
         q("call detail: call", get("calls", one_call("*"))),
