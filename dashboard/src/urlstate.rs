@@ -120,11 +120,9 @@ impl ViewState {
             ));
         }
         if let Some(search) = &self.search {
-            // The computed field from the dashboard migration, backed by the GIN index.
-            q.push((
-                "transcript_search".into(),
-                format!("wfts(english).{search}"),
-            ));
+            // The stored tsvector column (migration 20261215000200), GIN-indexed;
+            // `calls_export` has the same column, so the export filters alike.
+            q.push(("transcript_tsv".into(), format!("wfts(english).{search}")));
         }
         q
     }
@@ -478,7 +476,7 @@ mod tests {
         assert_eq!(get("flags"), vec!["ov.{customer_upset}"]);
         assert_eq!(get("review_status"), vec!["in.(open)"]);
         assert_eq!(
-            get("transcript_search"),
+            get("transcript_tsv"),
             vec!["wfts(english).oil change & 50% off + \"tires\""]
         );
         let times = get("first_event_at");
@@ -526,7 +524,7 @@ mod tests {
         assert!(q.contains(&("limit".into(), CSV_LIMIT.to_string())));
         assert!(q.contains(&("verdict".into(), "in.(bad,needs_review)".into())));
         assert!(q.contains(&(
-            "transcript_search".into(),
+            "transcript_tsv".into(),
             "wfts(english).oil change & 50% off + \"tires\"".into()
         )));
         let select = &q.iter().find(|(k, _)| k == "select").unwrap().1;

@@ -1047,6 +1047,29 @@ async fn known_reads(ledger: &mut Ledger, seed: &Seed, north: &str) {
             format!("{} (csm.south: her call)", answer.summary()),
             "nothing of the other dealership".to_string(),
         ]);
+
+    // The same through the stored column the dashboard's search uses.
+    let path = format!(
+        "/rest/v1/calls?transcript_tsv=wfts(english).{}&select=call_id",
+        seed.south_word
+    );
+    let proof = send(Method::GET, &path, As::Bearer(&south), &[], None).await;
+    assert_eq!(
+        proof.body,
+        json!([{"call_id": seed.south_call}]),
+        "precondition: csm.south finds her call through transcript_tsv"
+    );
+    let answer = send(Method::GET, &path, As::Bearer(north), &[], None).await;
+    assert_eq!(
+        (answer.status, answer.body.clone()),
+        (200, json!([])),
+        "csm.north's search on transcript_tsv finds nothing of the other's"
+    );
+    ledger.row(&[
+        "`GET calls?transcript_tsv=wfts(english).<south word>` (the stored column the dashboard searches)".to_string(),
+        format!("{} (csm.south: her call)", answer.summary()),
+        "nothing of the other dealership".to_string(),
+    ]);
 }
 
 /// Functions with precise assertions above; every other one gets only the generic rule.

@@ -672,3 +672,88 @@ async fn the_worker_never_writes_events_or_call_fields_beyond_the_analysis_mirro
     assert_eq!(before, after);
     t.finish().await;
 }
+
+/// Notifications arrive in commit order, so a marker sent after an insert is the
+/// next one a listener gets exactly when the insert sent none.
+async fn next_notification(listener: &mut sqlx::postgres::PgListener) -> String {
+    tokio::time::timeout(Duration::from_secs(15), listener.recv())
+        .await
+        .expect("a notification within 15 s")
+        .expect("the LISTEN connection works")
+        .payload()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_job_behind_a_hundred_waiting_ones_is_not_announced_but_is_still_claimed() {
+    let t = TestWorker::start().await;
+    let db = &t.db;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .unwrap();
+    listener.listen(runner::CHANNEL).await.unwrap();
+
+    // Into an empty queue: announced, with the job id.
+    let first = t.call_at(DEALER, "call_backlog_0", GOOD_CALL).await;
+    assert_eq!(next_notification(&mut listener).await, first.to_string());
+    let mut ids = Vec::new();
+    for i in 1..=99 {
+        ids.push(
+            t.call_at(DEALER, &format!("call_backlog_{i}"), GOOD_CALL)
+                .await
+                .to_string(),
+        );
+    }
+    // Each of the first 100 had at most 99 others waiting: all announced, in order.
+    let mut payloads = Vec::new();
+    for _ in 1..=99 {
+        payloads.push(next_notification(&mut listener).await);
+    }
+    assert_eq!(payloads, ids);
+
+    // With 100 waiting, the next job is not announced: the marker comes first.
+    let late = t.call_at(DEALER, "call_backlog_late", GOOD_CALL).await;
+    sqlx::query("select pg_notify($1, 'marker')")
+        .bind(runner::CHANNEL)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        next_notification(&mut listener).await,
+        "marker",
+        "job {late} behind 100 waiting ones sent no wake-up"
+    );
+
+    // A worker that never polls again after its start still takes every job,
+    // the unannounced one included: it claims until the queue is empty and again
+    // whenever a slot frees.
+    let w = start_worker(
+        db,
+        heuristic(),
+        "backlog",
+        4,
+        Duration::from_secs(600),
+        Duration::from_secs(5),
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(120),
+        "every job, the unannounced one too, to finish",
+        || async {
+            count(
+                &db.pool,
+                "select count(*) from public.analysis_jobs where status <> 'done'",
+            )
+            .await
+                == 0
+        },
+    )
+    .await;
+    w.stop().await;
+    assert_eq!(job_status(&db.pool, late).await, "done");
+    assert_eq!(
+        count(&db.pool, "select count(*) from public.call_analyses").await,
+        101
+    );
+    t.finish().await;
+}

@@ -473,8 +473,8 @@ fn queries_for(
         q("calls 7d, bad + a flag, deep page", get("calls", after(bad_flag.clone(), &deep_bad))),
         q("calls 7d, count", count("calls", week.clone())),
         q("calls 7d, bad + a flag, count", count("calls", bad_flag.clone())),
-        Query { name: "search 7d, first page".into(), search: true, request: get("calls", list(with(week.clone(), &[("transcript_search", &format!("wfts(english).{search}"))]))) },
-        Query { name: "search 7d, count".into(), search: true, request: count("calls", with(week.clone(), &[("transcript_search", &format!("wfts(english).{search}"))])) },
+        Query { name: "search 7d, first page".into(), search: true, request: get("calls", list(with(week.clone(), &[("transcript_tsv", &format!("wfts(english).{search}"))]))) },
+        Query { name: "search 7d, count".into(), search: true, request: count("calls", with(week.clone(), &[("transcript_tsv", &format!("wfts(english).{search}"))])) },
         q("calls 7d, CSV export", Request::Get { path: "calls_export", params: { let mut x = week.clone(); x.push(p("select", CSV_COLUMNS)); x.push(p("order", LIST_ORDER)); x.push(p("limit", "10000")); x }, count: false, csv: true }),
         // Call detail.
         q("call detail: call", get("calls", one_call("*"))),
@@ -587,12 +587,15 @@ fn measure(
     let plan = match &query.request {
         Request::Rpc { function, args } => nested_plan(cluster, db, role, function, args)?,
         _ => {
+            // `settings` lists the planner settings that differ from the server's
+            // defaults: the evidence that PostgREST applied the role's (jit,
+            // plan_cache_mode; migration 20261215000100).
             let (status, body) = send(
                 client,
                 base,
                 role,
                 &query.request,
-                Some("application/vnd.pgrst.plan+text; options=analyze"),
+                Some("application/vnd.pgrst.plan+text; options=analyze|settings"),
             )?;
             if status != 200 {
                 bail!("plan: HTTP {status}: {body}");
