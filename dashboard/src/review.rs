@@ -192,6 +192,33 @@ pub fn assign_candidates(
     out
 }
 
+/// The CSMs who report to a manager but are not assigned to `dealership`: the
+/// reassignment picker offers them too, with adding the assignment first
+/// (`assign_dealership_to_report`). Empty for everyone but managers.
+pub fn addable_candidates(
+    me: &Me,
+    members: &[Member],
+    assignments: &[(String, String)],
+    dealership: &str,
+) -> Vec<Member> {
+    if me.role != Role::Manager {
+        return vec![];
+    }
+    let mut out: Vec<Member> = members
+        .iter()
+        .filter(|m| {
+            m.role == "csm"
+                && m.manager_id.as_deref() == Some(me.user_id.as_str())
+                && !assignments
+                    .iter()
+                    .any(|(u, d)| *u == m.user_id && d == dealership)
+        })
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    out
+}
+
 /// A manager's team: the people and their (user id, dealership id) assignments.
 pub type Team = (Vec<Member>, Vec<(String, String)>);
 
@@ -510,6 +537,44 @@ mod tests {
             role: Role::Csm,
         };
         assert!(assign_candidates(&csm, &members, &assignments, "honda-quincy").is_empty());
+    }
+
+    #[test]
+    fn a_manager_is_offered_every_report_not_on_the_dealership_to_add() {
+        let me = Me {
+            user_id: "m".into(),
+            full_name: String::new(),
+            role: Role::Manager,
+        };
+        let member = |id: &str, name: &str, role: &str, manager: Option<&str>| Member {
+            user_id: id.into(),
+            full_name: name.into(),
+            role: role.into(),
+            manager_id: manager.map(str::to_string),
+        };
+        let members = vec![
+            member("n", "Nora North", "csm", Some("m")),
+            member("s", "Sam South", "csm", Some("m")),
+            member("m", "Morgan Manager", "manager", None),
+            member("x", "Xavier Elsewhere", "csm", Some("other")),
+        ];
+        let assignments = vec![
+            ("n".to_string(), "honda-quincy".to_string()),
+            ("s".to_string(), "ford-weymouth".to_string()),
+        ];
+        let names = |d: &str| -> Vec<String> {
+            addable_candidates(&me, &members, &assignments, d)
+                .into_iter()
+                .map(|m| m.full_name)
+                .collect()
+        };
+        assert_eq!(names("honda-quincy"), vec!["Sam South"]);
+        assert_eq!(names("kia-hingham"), vec!["Nora North", "Sam South"]);
+        let csm = Me {
+            role: Role::Csm,
+            ..me.clone()
+        };
+        assert!(addable_candidates(&csm, &members, &assignments, "honda-quincy").is_empty());
     }
 
     #[test]

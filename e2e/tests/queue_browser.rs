@@ -7,7 +7,9 @@
 //!   by row through `review_call` and reports the row the database refused;
 //!   "Resolve and open next" saves and opens the following call;
 //! - the unresolved list's period and status filters change its rows, and its
-//!   heading names the selected CSM.
+//!   heading names the selected CSM;
+//! - a manager reassigns to a report who is not on the dealership: the picker
+//!   offers to add the assignment, and both are saved.
 //!
 //! Each test works on a dealership of its own (registered by the webhook, given a
 //! name and zone and assigned to the north CSM through the service role, removed
@@ -23,6 +25,7 @@ mod working_day {
     use sqlx::{Connection, PgConnection};
 
     const NORTH_ID: &str = "a0000000-0000-4000-8000-000000000003";
+    const SOUTH_ID: &str = "a0000000-0000-4000-8000-000000000004";
     const UPSET: &str = "Agent: Thanks for calling, how can I help?\nUser: This is the third time I call, I want to talk to a manager. This is ridiculous.\nAgent: Let me transfer you.\nAgent: I'm sorry, nobody is available right now.";
 
     fn run() -> String {
@@ -611,6 +614,79 @@ mod working_day {
         phone.wait_for(&row(&old)).await;
         page_fits_the_phone(&phone, "queue-filters").await;
         phone.close().await;
+        forget(&dealership).await;
+    }
+
+    #[tokio::test]
+    async fn a_manager_reassigns_to_a_report_not_on_the_dealership_by_adding_the_assignment() {
+        let dealership = own_dealership("add").await;
+        let call_id = format!("{dealership}-a");
+        flagged_call(&dealership, &call_id).await;
+        let south = sign_in("csm.south@demo.test").await;
+        assert_eq!(
+            rest(
+                &south,
+                &format!("calls?call_id=eq.{call_id}&select=call_id")
+            )
+            .await,
+            json!([]),
+            "precondition: Sam cannot see the dealership"
+        );
+
+        let manager = signed_in("q16-add", "manager@demo.test", false).await;
+        manager
+            .goto(&format!(
+                "{}/team/unresolved?d={dealership}&range=all",
+                env("DASHBOARD_URL")
+            ))
+            .await;
+        let select = format!("{} select.assign-select", row(&call_id));
+        manager.wait_for(&select).await;
+        // The picker fills in once the manager's team has loaded.
+        let values = manager
+            .until("the team in the picker", || async {
+                let v = manager
+                    .attributes(&format!("{select} option"), "value")
+                    .await;
+                (v.len() > 1).then_some(v)
+            })
+            .await;
+        assert!(
+            values.contains(&format!("add:{SOUTH_ID}")),
+            "Sam is offered, with adding the assignment: {values:?}"
+        );
+        assert!(
+            values.contains(&NORTH_ID.to_string()) && !values.contains(&format!("add:{NORTH_ID}")),
+            "Nora is on the dealership already: {values:?}"
+        );
+        manager
+            .wait_for(&select)
+            .await
+            .select_by_value(&format!("add:{SOUTH_ID}"))
+            .await
+            .unwrap();
+        let confirmation = manager
+            .until("the confirmation", || async {
+                let text = manager.texts("#flash .ok").await.join("");
+                text.starts_with("Assigned").then_some(text)
+            })
+            .await;
+        manager.screenshot("q16-add-assignment").await;
+        assert_eq!(
+            confirmation,
+            format!("Assigned call {call_id} to Sam South.")
+        );
+        assert_eq!(review(&call_id).await["assignee_id"], SOUTH_ID);
+        assert_eq!(
+            rest(
+                &south,
+                &format!("calls?call_id=eq.{call_id}&select=call_id")
+            )
+            .await,
+            json!([{"call_id": call_id}]),
+            "Sam is on the dealership now and sees the call"
+        );
+        manager.close().await;
         forget(&dealership).await;
     }
 }

@@ -29,6 +29,12 @@ pub fn ReviewControls(
     compact: bool,
     /// Resolve with the note, then open the next item of the list.
     on_resolve_next: Option<EventHandler<String>>,
+    /// A manager's reports who are not on this dealership: offered in the picker,
+    /// choosing one adds the assignment first (`on_add_and_assign`).
+    #[props(default)]
+    addable: Vec<Member>,
+    /// (user id, name) of a report to add to the dealership and assign.
+    on_add_and_assign: Option<EventHandler<(String, String)>>,
 ) -> Element {
     if !me.role.can_review() {
         return rsx! { span { class: "muted read-only", "Read-only" } };
@@ -105,8 +111,16 @@ pub fn ReviewControls(
                         onclick: move |e: MouseEvent| e.stop_propagation(),
                         onchange: {
                             let options = options.clone();
+                            let addable = addable.clone();
                             move |e: FormEvent| {
                                 let id = e.value();
+                                if let Some(add) = id.strip_prefix("add:") {
+                                    let name = addable.iter().find(|m| m.user_id == add).map(|m| m.full_name.clone()).unwrap_or_default();
+                                    if let Some(handler) = on_add_and_assign {
+                                        handler.call((add.to_string(), name));
+                                    }
+                                    return;
+                                }
                                 let name = options.iter().find(|m| m.user_id == id).map(|m| m.full_name.clone());
                                 let to = (!id.is_empty()).then_some(id);
                                 on_change.call(Change::Assign { to, name });
@@ -115,6 +129,13 @@ pub fn ReviewControls(
                         option { value: "", selected: current.is_empty(), "Unassigned" }
                         for m in options.iter() {
                             option { key: "{m.user_id}", value: "{m.user_id}", selected: m.user_id == current, "{m.full_name}" }
+                        }
+                        if on_add_and_assign.is_some() && !addable.is_empty() {
+                            optgroup { label: "Not on this dealership: add and assign",
+                                for m in addable.iter() {
+                                    option { key: "add-{m.user_id}", value: "add:{m.user_id}", "{m.full_name} (add to this dealership)" }
+                                }
+                            }
                         }
                     }
                 }

@@ -19,8 +19,8 @@ use crate::place::{self, row_key};
 use crate::platform;
 use crate::queue_row::{customer_label, phone_label, summary_text};
 use crate::review::{
-    age_label, assign_candidates, assign_choice, optimistic, rollback, status_label, AssignChoice,
-    Change, Me, Member, ReviewStatus, StatusUi, Team,
+    addable_candidates, age_label, assign_candidates, assign_choice, optimistic, rollback,
+    status_label, AssignChoice, Change, Me, Member, ReviewStatus, StatusUi, Team,
 };
 use crate::urlstate::ViewState;
 use crate::views::shell::{use_me, use_reviews_changed};
@@ -143,6 +143,7 @@ pub fn ReviewList(
         }
     };
 
+    let api_for_add = api.clone();
     let remember_after = remember.clone();
     let act = move |dealership_id: String,
                     call_id: String,
@@ -226,6 +227,43 @@ pub fn ReviewList(
                 }
             }
         });
+    };
+
+    // A manager picks a report who is not on the dealership: add the assignment
+    // (the database checks it is their report and their team's dealership), then
+    // assign the review as usual.
+    let add_and_assign = {
+        let api = api_for_add;
+        let act = act.clone();
+        move |dealership_id: String, call_id: String, user_id: String, name: String| {
+            let api = api.clone();
+            let mut act = act.clone();
+            flash_at.set(Some(row_key(&dealership_id, &call_id)));
+            flash.set(Some(Flash {
+                ok: true,
+                text: format!("Adding {name} to the dealership…"),
+            }));
+            spawn(async move {
+                match api
+                    .assign_dealership_to_report(&user_id, &dealership_id)
+                    .await
+                {
+                    Ok(_) => act(
+                        dealership_id,
+                        call_id,
+                        Change::Assign {
+                            to: Some(user_id),
+                            name: Some(name),
+                        },
+                        None,
+                    ),
+                    Err(e) => flash.set(Some(Flash {
+                        ok: false,
+                        text: format!("Not saved: {e}"),
+                    })),
+                }
+            });
+        }
     };
 
     let list = rows.read().clone();
@@ -405,6 +443,12 @@ pub fn ReviewList(
                                 show_dealership,
                                 me: me_now.clone(),
                                 candidates: team.as_ref().map(|(m, a)| assign_candidates(&me_now, m, a, &item.dealership_id)).unwrap_or_default(),
+                                addable: team.as_ref().map(|(m, a)| addable_candidates(&me_now, m, a, &item.dealership_id)).unwrap_or_default(),
+                                on_add_and_assign: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    let mut add_and_assign = add_and_assign.clone();
+                                    move |(user, name): (String, String)| add_and_assign(d.clone(), c.clone(), user, name)
+                                },
                                 composing: composing().filter(|(d, c, _)| item.is(d, c)).map(|(_, _, s)| s),
                                 on_select: {
                                     let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
@@ -450,6 +494,9 @@ fn QueueRow(
     show_dealership: bool,
     me: Me,
     candidates: Vec<Member>,
+    /// A manager's reports not on this dealership (added, then assigned).
+    addable: Vec<Member>,
+    on_add_and_assign: EventHandler<(String, String)>,
     composing: Option<ReviewStatus>,
     on_select: EventHandler<()>,
     on_compose: EventHandler<Option<ReviewStatus>>,
@@ -542,7 +589,7 @@ fn QueueRow(
                 }
             }
             td { class: "actions-cell",
-                ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change, compact: true, on_resolve_next }
+                ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change, compact: true, on_resolve_next, addable, on_add_and_assign }
                 // A visible copy beside the action; #flash above the list is the live region.
                 if let Some(f) = note {
                     div { class: if f.ok { "row-flash ok" } else { "row-flash error" }, "aria-hidden": "true", "{f.text}" }
