@@ -2,6 +2,7 @@
 //! restores the session (refreshing it before expiry) and shows sign-in or the app.
 
 mod api;
+mod bulk;
 mod components;
 mod config;
 #[cfg(test)]
@@ -14,6 +15,8 @@ mod labels;
 mod place;
 mod platform;
 mod querystring;
+mod queue_row;
+mod queue_state;
 mod review;
 mod session;
 mod team;
@@ -266,7 +269,9 @@ mod tests {
         };
         let next = queue.with_dealership(Some("b".into()));
         assert_eq!(next.dealership().as_deref(), Some("b"));
-        assert!(matches!(next, Route::Queue { state } if state.sort == review::QueueSort::Oldest));
+        assert!(
+            matches!(next, Route::Queue { state } if state.sort == queue_state::QueueSort::Oldest)
+        );
         let team = Route::TeamUnresolved {
             state: TeamState::parse("csm=unassigned&age=over_3d"),
         };

@@ -1,7 +1,8 @@
 //! The review workflow as the browser sees it: states and the transitions the
-//! database allows (a mirror of `private.review_transition_allowed`, so the UI only
-//! offers what `review_call` would accept), which role may do what, keyboard
-//! shortcuts, optimistic changes with their rollback, and the queue's URL state.
+//! database allows (`domain::review`'s table, so the UI only offers what
+//! `review_call` would accept), which role may do what, keyboard
+//! shortcuts, optimistic changes with their rollback (the queue's URL state is
+//! `queue_state.rs`).
 //! The database stays the judge: everything here only decides what to *show*.
 //! Pure and host-tested.
 
@@ -13,10 +14,17 @@ use crate::format::humanize;
 /// words, keys and notes rule the dashboard shows for them are [`StatusUi`].
 pub use domain::review::ReviewStatus;
 
+/// The queue's URL state and query live in their own module; re-exported here,
+/// where the routes and views have always found them.
+pub use crate::queue_state::{QueueState, QUEUE_VERDICTS};
+
 /// How the dashboard presents a review status.
 pub trait StatusUi: Sized {
     /// The button that moves a review here.
     fn action_label(self) -> &'static str;
+    /// The button's word in the queue's compact action bar (the full label is its
+    /// tooltip).
+    fn short_label(self) -> &'static str;
     /// What the confirmation says once the database accepted the change.
     fn done_label(self) -> &'static str;
     /// Notes are required to reach these (the database refuses blank notes too).
@@ -31,6 +39,16 @@ impl StatusUi for ReviewStatus {
             ReviewStatus::Open => "Re-open",
             ReviewStatus::Reviewed => "Mark reviewed",
             ReviewStatus::FollowUpNeeded => "Follow-up needed",
+            ReviewStatus::Resolved => "Resolve",
+            ReviewStatus::Escalated => "Escalate",
+        }
+    }
+
+    fn short_label(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "Re-open",
+            ReviewStatus::Reviewed => "Reviewed",
+            ReviewStatus::FollowUpNeeded => "Follow-up",
             ReviewStatus::Resolved => "Resolve",
             ReviewStatus::Escalated => "Escalate",
         }
@@ -68,27 +86,12 @@ pub fn status_from_shortcut(key: &str) -> Option<ReviewStatus> {
         .find(|s| key.len() == 1 && key.starts_with(s.shortcut()))
 }
 
-/// Where a review may go from `from` (`None`: the call has no review yet). Same
-/// table as the database function; `same state` is never offered.
+/// Where a review may go from `from` (`None`: the call has no review yet):
+/// `domain`'s table, the one `private.review_transition_allowed` has (compared pair
+/// by pair with the database by the end-to-end test `review_transitions`); the same
+/// state is never offered.
 pub fn allowed_targets(from: Option<ReviewStatus>) -> Vec<ReviewStatus> {
-    use ReviewStatus::*;
-    let Some(from) = from else {
-        return ReviewStatus::ALL.to_vec();
-    };
-    ReviewStatus::ALL
-        .into_iter()
-        .filter(|to| {
-            *to != from
-                && matches!(
-                    (from, to),
-                    (_, Open)
-                        | (Open, _)
-                        | (Reviewed, _)
-                        | (FollowUpNeeded, _)
-                        | (Escalated, FollowUpNeeded | Resolved)
-                )
-        })
-        .collect()
+    ReviewStatus::targets(from)
 }
 
 /// The signed-in user's role as `profiles` says (what the UI shows; RLS decides).
@@ -182,6 +185,33 @@ pub fn assign_candidates(
                     && assignments
                         .iter()
                         .any(|(u, d)| *u == m.user_id && d == dealership))
+        })
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    out
+}
+
+/// The CSMs who report to a manager but are not assigned to `dealership`: the
+/// reassignment picker offers them too, with adding the assignment first
+/// (`assign_dealership_to_report`). Empty for everyone but managers.
+pub fn addable_candidates(
+    me: &Me,
+    members: &[Member],
+    assignments: &[(String, String)],
+    dealership: &str,
+) -> Vec<Member> {
+    if me.role != Role::Manager {
+        return vec![];
+    }
+    let mut out: Vec<Member> = members
+        .iter()
+        .filter(|m| {
+            m.role == "csm"
+                && m.manager_id.as_deref() == Some(me.user_id.as_str())
+                && !assignments
+                    .iter()
+                    .any(|(u, d)| *u == m.user_id && d == dealership)
         })
         .cloned()
         .collect();
@@ -401,102 +431,6 @@ pub fn note_text(note: &str) -> String {
     }
 }
 
-/// How the queue is sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QueueSort {
-    /// Bad before needs review, lowest score first, then oldest.
-    #[default]
-    Worst,
-    Oldest,
-}
-
-/// The queue's URL state: `/queue?d=&sort=oldest&mine=1`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct QueueState {
-    pub dealership: Option<String>,
-    pub sort: QueueSort,
-    /// Only items assigned to me.
-    pub mine: bool,
-}
-
-/// The most items the queue page loads at once; the badge counts them all.
-pub const QUEUE_LIMIT: usize = 200;
-
-pub const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,label_verdict,label_disagrees,audit_sample";
-
-/// The queue's calls: flagged verdicts, and good ones drawn for the audit sample
-/// (a PostgREST `or` filter).
-pub const QUEUE_VERDICTS: &str = "(verdict.in.(needs_review,bad),audit_sample.is.true)";
-
-impl QueueState {
-    /// PostgREST filters of the queue (verdict needs_review or bad, or an audit
-    /// sample; not resolved — the view holds only unresolved reviews).
-    pub fn filters(&self, me: &Me) -> Vec<(String, String)> {
-        let mut q = vec![("or".to_string(), QUEUE_VERDICTS.to_string())];
-        if let Some(d) = &self.dealership {
-            q.push(("dealership_id".into(), format!("eq.{d}")));
-        }
-        // Until the profile has loaded there is no id to filter on.
-        if self.mine && !me.user_id.is_empty() {
-            q.push(("assignee_id".into(), format!("eq.{}", me.user_id)));
-        }
-        q
-    }
-
-    pub fn list_query(&self, me: &Me) -> Vec<(String, String)> {
-        let mut q = self.filters(me);
-        q.push(("select".into(), QUEUE_COLUMNS.into()));
-        let order = match self.sort {
-            QueueSort::Worst => {
-                "severity.asc,score.asc.nullsfirst,flagged_at.asc,dealership_id.asc,call_id.asc"
-            }
-            QueueSort::Oldest => "flagged_at.asc,dealership_id.asc,call_id.asc",
-        };
-        q.push(("order".into(), order.into()));
-        q.push(("limit".into(), QUEUE_LIMIT.to_string()));
-        q
-    }
-
-    pub fn to_query_string(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(d) = &self.dealership {
-            parts.push(format!("d={}", crate::querystring::encode(d)));
-        }
-        if self.sort == QueueSort::Oldest {
-            parts.push("sort=oldest".into());
-        }
-        if self.mine {
-            parts.push("mine=1".into());
-        }
-        parts.join("&")
-    }
-
-    pub fn parse(query: &str) -> QueueState {
-        let mut state = QueueState::default();
-        for (key, value) in crate::querystring::pairs(query) {
-            match key.as_str() {
-                "d" if !value.is_empty() && value != "all" => state.dealership = Some(value),
-                "sort" if value == "oldest" => state.sort = QueueSort::Oldest,
-                "mine" if value == "1" => state.mine = true,
-                _ => {}
-            }
-        }
-        state
-    }
-}
-
-impl From<&str> for QueueState {
-    fn from(query: &str) -> Self {
-        QueueState::parse(query)
-    }
-}
-
-impl std::fmt::Display for QueueState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_query_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::ReviewStatus::*;
@@ -511,31 +445,6 @@ mod tests {
         assert_eq!(notes_caption(Some(ReviewStatus::Open), false), None);
         assert_eq!(notes_caption(Some(ReviewStatus::Resolved), true), None);
         assert_eq!(notes_caption(None, false), None);
-    }
-
-    #[test]
-    // A copy of the table in data-model.md; this test cannot see the database, so it
-    // only pins the copy (checking it against `private.review_transition_allowed`
-    // needs an e2e test, not written yet).
-    fn the_offered_transitions_are_the_documented_table() {
-        assert_eq!(
-            allowed_targets(Some(Open)),
-            vec![Reviewed, FollowUpNeeded, Resolved, Escalated]
-        );
-        assert_eq!(
-            allowed_targets(Some(Reviewed)),
-            vec![Open, FollowUpNeeded, Resolved, Escalated]
-        );
-        assert_eq!(
-            allowed_targets(Some(FollowUpNeeded)),
-            vec![Open, Reviewed, Resolved, Escalated]
-        );
-        assert_eq!(
-            allowed_targets(Some(Escalated)),
-            vec![Open, FollowUpNeeded, Resolved]
-        );
-        assert_eq!(allowed_targets(Some(Resolved)), vec![Open], "only re-open");
-        assert_eq!(allowed_targets(None).len(), 5, "no review yet: anything");
     }
 
     #[test]
@@ -628,6 +537,44 @@ mod tests {
             role: Role::Csm,
         };
         assert!(assign_candidates(&csm, &members, &assignments, "honda-quincy").is_empty());
+    }
+
+    #[test]
+    fn a_manager_is_offered_every_report_not_on_the_dealership_to_add() {
+        let me = Me {
+            user_id: "m".into(),
+            full_name: String::new(),
+            role: Role::Manager,
+        };
+        let member = |id: &str, name: &str, role: &str, manager: Option<&str>| Member {
+            user_id: id.into(),
+            full_name: name.into(),
+            role: role.into(),
+            manager_id: manager.map(str::to_string),
+        };
+        let members = vec![
+            member("n", "Nora North", "csm", Some("m")),
+            member("s", "Sam South", "csm", Some("m")),
+            member("m", "Morgan Manager", "manager", None),
+            member("x", "Xavier Elsewhere", "csm", Some("other")),
+        ];
+        let assignments = vec![
+            ("n".to_string(), "honda-quincy".to_string()),
+            ("s".to_string(), "ford-weymouth".to_string()),
+        ];
+        let names = |d: &str| -> Vec<String> {
+            addable_candidates(&me, &members, &assignments, d)
+                .into_iter()
+                .map(|m| m.full_name)
+                .collect()
+        };
+        assert_eq!(names("honda-quincy"), vec!["Sam South"]);
+        assert_eq!(names("kia-hingham"), vec!["Nora North", "Sam South"]);
+        let csm = Me {
+            role: Role::Csm,
+            ..me.clone()
+        };
+        assert!(addable_candidates(&csm, &members, &assignments, "honda-quincy").is_empty());
     }
 
     #[test]
@@ -765,32 +712,5 @@ mod tests {
         assert_eq!(age_label(5.7), "5 h");
         assert_eq!(age_label(47.9), "47 h");
         assert_eq!(age_label(73.0), "3 d");
-    }
-
-    #[test]
-    fn the_queue_asks_for_flagged_unresolved_calls_in_the_chosen_order() {
-        let me = Me {
-            user_id: "n".into(),
-            full_name: String::new(),
-            role: Role::Csm,
-        };
-        let worst = QueueState::default().list_query(&me);
-        assert!(worst.contains(&("or".into(), QUEUE_VERDICTS.into())));
-        let order = &worst.iter().find(|(k, _)| k == "order").unwrap().1;
-        assert!(order.starts_with("severity.asc,score.asc"), "{order}");
-        let oldest = QueueState {
-            sort: QueueSort::Oldest,
-            mine: true,
-            dealership: Some("honda-quincy".into()),
-        };
-        let q = oldest.list_query(&me);
-        assert!(q.contains(&(
-            "order".into(),
-            "flagged_at.asc,dealership_id.asc,call_id.asc".into()
-        )));
-        assert!(q.contains(&("assignee_id".into(), "eq.n".into())));
-        assert!(q.contains(&("dealership_id".into(), "eq.honda-quincy".into())));
-        assert_eq!(QueueState::parse(&oldest.to_query_string()), oldest);
-        assert_eq!(QueueState::default().to_query_string(), "");
     }
 }

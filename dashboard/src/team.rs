@@ -7,6 +7,7 @@
 
 use serde_json::{json, Value};
 
+use crate::review::ReviewStatus;
 use crate::time::{iso_from_ms, Window};
 use crate::urlstate::CSV_LIMIT;
 
@@ -20,8 +21,10 @@ pub const AGE_BUCKETS: [(&str, &str); 3] = [
 /// What the activity drill-down lists.
 pub const ACTIVITY_KINDS: [&str; 3] = ["done", "resolved", "escalated"];
 
-/// `/team?csm=&d=&range=&from=&to=`, plus `age` (unresolved list) or `kind`
-/// (activity list) for the drill-downs. The period defaults to the last 7 days.
+/// `/team?csm=&d=&range=&from=&to=`, plus `age` and `status` (unresolved list) or
+/// `kind` (activity list) for the drill-downs. The period defaults to the last 7
+/// days; the unresolved list also takes `range=all` (flagged at any time), which
+/// the backlog numbers link to, since they count the backlog as of now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamState {
     pub dealership: Option<String>,
@@ -30,6 +33,10 @@ pub struct TeamState {
     pub window: Window,
     pub age: Option<String>,
     pub kind: Option<String>,
+    /// Unresolved list: only these review statuses (empty: every unresolved one).
+    pub statuses: Vec<ReviewStatus>,
+    /// Unresolved list: items flagged at any time, not only in `window`.
+    pub all_time: bool,
 }
 
 impl Default for TeamState {
@@ -40,13 +47,15 @@ impl Default for TeamState {
             window: Window::Last7d,
             age: None,
             kind: None,
+            statuses: Vec::new(),
+            all_time: false,
         }
     }
 }
 
 pub const UNASSIGNED: &str = "unassigned";
 
-const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours";
+const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,call_started_at,customer_name,customer_phone_masked,timezone,call_summary";
 // Columns of `review_queue_export` (the free-text ones formula-safe, migration
 // 20261202000700), which filters and orders like `review_queue`.
 const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
@@ -61,7 +70,18 @@ impl TeamState {
         TeamState {
             age: None,
             kind: None,
+            statuses: Vec::new(),
+            all_time: false,
             ..self.clone()
+        }
+    }
+
+    /// The backlog as of now behind an overview number: every unresolved item
+    /// whenever it was flagged, so the list has as many rows as the number says.
+    pub fn backlog(&self) -> TeamState {
+        TeamState {
+            all_time: true,
+            ..self.filters_only()
         }
     }
 
@@ -96,11 +116,21 @@ impl TeamState {
         json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid(), "p_dealership_id": self.dealership })
     }
 
-    /// The unresolved items behind the backlog numbers (`review_queue`): all of the
-    /// team's, narrowed by CSM (the assignee), dealership and age bucket. Not by
-    /// period: a backlog is "as of now".
-    pub fn unresolved_filters(&self) -> Vec<(String, String)> {
+    /// The unresolved items (`review_queue`): the team's, narrowed by CSM (the
+    /// assignee), dealership, age bucket, review status and the period in which they
+    /// were flagged (`flagged_at`; none with `all_time`, as the backlog numbers
+    /// count them).
+    pub fn unresolved_filters(&self, now_ms: f64) -> Vec<(String, String)> {
         let mut q = Vec::new();
+        if !self.all_time {
+            let (from, to) = self.period(now_ms);
+            q.push(("flagged_at".into(), format!("gte.{from}")));
+            q.push(("flagged_at".into(), format!("lt.{to}")));
+        }
+        if !self.statuses.is_empty() {
+            let codes: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+            q.push(("status".into(), format!("in.({})", codes.join(","))));
+        }
         if let Some(d) = &self.dealership {
             q.push(("dealership_id".into(), format!("eq.{d}")));
         }
@@ -115,8 +145,8 @@ impl TeamState {
         q
     }
 
-    pub fn unresolved_query(&self) -> Vec<(String, String)> {
-        let mut q = self.unresolved_filters();
+    pub fn unresolved_query(&self, now_ms: f64) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters(now_ms);
         q.push(("select".into(), UNRESOLVED_COLUMNS.into()));
         q.push((
             "order".into(),
@@ -126,8 +156,8 @@ impl TeamState {
         q
     }
 
-    pub fn unresolved_csv_query(&self) -> Vec<(String, String)> {
-        let mut q = self.unresolved_filters();
+    pub fn unresolved_csv_query(&self, now_ms: f64) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters(now_ms);
         q.push(("select".into(), UNRESOLVED_CSV_COLUMNS.into()));
         q.push((
             "order".into(),
@@ -135,6 +165,40 @@ impl TeamState {
         ));
         q.push(("limit".into(), CSV_LIMIT.to_string()));
         q
+    }
+
+    /// The unresolved list's heading, naming every filter that narrows it:
+    /// "Unresolved items: Honda of Quincy · assigned to Nora North · escalated ·
+    /// waiting > 3 d · flagged in the last 7 days". `scope` is the dealership's name
+    /// (or "all dealerships"); `person` the selected CSM's name, when known.
+    pub fn unresolved_heading(&self, scope: &str, person: Option<&str>) -> String {
+        let mut parts = vec![scope.to_string()];
+        match (self.csm.as_deref(), person) {
+            (None, _) => {}
+            (Some(UNASSIGNED), _) => parts.push("unassigned".into()),
+            (Some(_), Some(name)) => parts.push(format!("assigned to {name}")),
+            (Some(_), None) => parts.push("assigned to the selected person".into()),
+        }
+        if !self.statuses.is_empty() {
+            let words: Vec<String> = self
+                .statuses
+                .iter()
+                .map(|s| crate::review::status_label(s.as_str()).to_lowercase())
+                .collect();
+            parts.push(words.join(" or "));
+        }
+        if let Some((_, label)) = AGE_BUCKETS
+            .iter()
+            .find(|(k, _)| Some(*k) == self.age.as_deref())
+        {
+            parts.push(format!("waiting {label}"));
+        }
+        parts.push(match &self.window {
+            _ if self.all_time => "flagged at any time".into(),
+            Window::Custom { .. } => format!("flagged {}", self.window.label()),
+            _ => format!("flagged in the {}", self.window.label()),
+        });
+        format!("Unresolved items: {}", parts.join(" · "))
     }
 
     /// The line above the activity list: how many changes on how many calls, since
@@ -193,6 +257,7 @@ impl TeamState {
             parts.push(("csm", c.clone()));
         }
         match &self.window {
+            _ if self.all_time => parts.push(("range", "all".into())),
             Window::Last7d => {}
             Window::Last24h => parts.push(("range", "24h".into())),
             Window::Custom { from, to } => {
@@ -206,6 +271,10 @@ impl TeamState {
         }
         if let Some(k) = &self.kind {
             parts.push(("kind", k.clone()));
+        }
+        if !self.statuses.is_empty() {
+            let codes: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+            parts.push(("status", codes.join(",")));
         }
         crate::querystring::write(parts)
     }
@@ -225,9 +294,20 @@ impl TeamState {
                 "to" => to = Some(value),
                 "age" if AGE_BUCKETS.iter().any(|(k, _)| *k == value) => state.age = Some(value),
                 "kind" if ACTIVITY_KINDS.contains(&value.as_str()) => state.kind = Some(value),
+                "status" => {
+                    state.statuses = value
+                        .split(',')
+                        .filter_map(|v| {
+                            crate::queue_state::unresolved_statuses()
+                                .into_iter()
+                                .find(|s| s.as_str() == v)
+                        })
+                        .collect()
+                }
                 _ => {}
             }
         }
+        state.all_time = range.as_deref() == Some("all");
         state.window = match (range.as_deref(), from, to) {
             (Some("24h"), _, _) => Window::Last24h,
             (Some("custom"), Some(from), Some(to)) => {
@@ -334,6 +414,8 @@ mod tests {
             },
             age: Some("1_to_3d".into()),
             kind: None,
+            statuses: vec![ReviewStatus::Escalated],
+            all_time: false,
         }
     }
 
@@ -372,7 +454,13 @@ mod tests {
 
     #[test]
     fn a_backlog_number_drills_down_to_the_same_filters_on_the_queue_view() {
-        let q = sample().unresolved_query();
+        let backlog = sample().backlog();
+        assert!(backlog.all_time && backlog.age.is_none() && backlog.statuses.is_empty());
+        let with_age = TeamState {
+            age: Some("1_to_3d".into()),
+            ..backlog
+        };
+        let q = with_age.unresolved_query(NOW);
         assert!(q.contains(&("dealership_id".into(), "eq.honda-quincy".into())));
         assert!(q.contains(&(
             "assignee_id".into(),
@@ -381,17 +469,92 @@ mod tests {
         assert!(q.contains(&("age_bucket".into(), "eq.1_to_3d".into())));
         assert!(
             q.iter().all(|(k, _)| k != "flagged_at"),
-            "the backlog is not windowed"
+            "the backlog (as of now) is not windowed"
+        );
+        assert_eq!(
+            TeamState::parse(&with_age.to_query_string()),
+            TeamState {
+                window: Window::Last7d,
+                ..with_age
+            },
+            "range=all survives the URL (in place of the period, which it makes moot)"
         );
         let nobody = TeamState {
             csm: Some(UNASSIGNED.into()),
             ..TeamState::default()
         };
         assert!(nobody
-            .unresolved_query()
+            .unresolved_query(NOW)
             .contains(&("assignee_id".into(), "is.null".into())));
-        let csv = sample().unresolved_csv_query();
+        let csv = sample().unresolved_csv_query(NOW);
         assert!(csv.contains(&("limit".into(), CSV_LIMIT.to_string())));
+    }
+
+    #[test]
+    fn the_unresolved_lists_period_and_status_filters_narrow_its_rows() {
+        let q = sample().unresolved_query(NOW);
+        let flagged: Vec<&str> = q
+            .iter()
+            .filter(|(k, _)| k == "flagged_at")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(
+            flagged,
+            vec![
+                "gte.2026-11-01T00:00:00.000Z",
+                "lt.2026-11-08T00:00:00.000Z"
+            ],
+            "flagged within the custom period"
+        );
+        assert!(q.contains(&("status".into(), "in.(escalated)".into())));
+        let day = TeamState {
+            window: Window::Last24h,
+            ..TeamState::default()
+        };
+        let q = day.unresolved_query(NOW);
+        assert!(q.contains(&(
+            "flagged_at".into(),
+            format!("gte.{}", iso_from_ms(NOW - 86_400_000.0))
+        )));
+        assert_eq!(
+            sample().unresolved_csv_query(NOW)[..4],
+            sample().unresolved_query(NOW)[..4],
+            "the CSV has the list's filters"
+        );
+        assert_eq!(TeamState::parse(&sample().to_query_string()), sample());
+        assert_eq!(
+            TeamState::parse("status=escalated,resolved,nonsense").statuses,
+            vec![ReviewStatus::Escalated],
+            "resolved items are never unresolved; unknown codes are dropped"
+        );
+    }
+
+    #[test]
+    fn the_unresolved_heading_names_the_person_and_every_filter() {
+        assert_eq!(
+            sample().unresolved_heading("Honda of Quincy", Some("Nora North")),
+            "Unresolved items: Honda of Quincy · assigned to Nora North · escalated · waiting 1–3 d · flagged 2026-11-01 to 2026-11-07 (UTC)"
+        );
+        assert_eq!(
+            TeamState::default().unresolved_heading("all dealerships", None),
+            "Unresolved items: all dealerships · flagged in the last 7 days"
+        );
+        let nobody = TeamState {
+            csm: Some(UNASSIGNED.into()),
+            all_time: true,
+            ..TeamState::default()
+        };
+        assert_eq!(
+            nobody.unresolved_heading("all dealerships", None),
+            "Unresolved items: all dealerships · unassigned · flagged at any time"
+        );
+        let someone = TeamState {
+            csm: Some("x".into()),
+            ..TeamState::default()
+        };
+        assert!(someone
+            .unresolved_heading("all dealerships", None)
+            .contains("assigned to the selected person"));
     }
 
     #[test]

@@ -280,6 +280,18 @@ pub struct QueueItem {
     /// Opened for the audit sample (a good verdict to label), not flagged.
     #[serde(default)]
     pub audit_sample: Option<bool>,
+    /// Who called and when (migration 20261216000100): the number only masked
+    /// (`***0142`), the call's time, the dealership's zone and Retell's summary.
+    #[serde(default)]
+    pub call_started_at: Option<String>,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(default)]
+    pub customer_phone_masked: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub call_summary: Option<String>,
 }
 
 impl QueueItem {
@@ -562,16 +574,21 @@ impl Api {
         self.rpc("team_daily_flow", &state.flow_args(now_ms)).await
     }
 
-    pub async fn unresolved(&self, state: &TeamState) -> Result<Vec<QueueItem>, ApiError> {
-        self.get("review_queue", &state.unresolved_query()).await
+    pub async fn unresolved(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+    ) -> Result<Vec<QueueItem>, ApiError> {
+        self.get("review_queue", &state.unresolved_query(now_ms))
+            .await
     }
 
     /// The unresolved items as CSV from `review_queue_export`: the queue's rows with
     /// the free-text cells (notes, names, call ids) formula-safe.
-    pub async fn unresolved_csv(&self, state: &TeamState) -> Result<String, ApiError> {
+    pub async fn unresolved_csv(&self, state: &TeamState, now_ms: f64) -> Result<String, ApiError> {
         self.get_csv(
             "review_queue_export",
-            &state.unresolved_csv_query(),
+            &state.unresolved_csv_query(now_ms),
             UNRESOLVED_CSV_NUMERIC,
         )
         .await

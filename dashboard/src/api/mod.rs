@@ -2,6 +2,7 @@
 //! (`/rest/v1`) with the user's JWT, so row-level security decides every row. Errors
 //! are turned into [`ApiError`], whose text is written for people, never raw JSON.
 
+pub mod assignments;
 pub mod auth;
 pub mod data;
 pub mod labels;

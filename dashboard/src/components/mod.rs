@@ -1,18 +1,22 @@
 //! Small widgets shared by the pages: verdict badge, loading/error/empty states, the
 //! trend and flow charts, the review workflow controls and list, the label form,
-//! the note box and the agreement panel.
+//! the note box, the agreement panel and the review lists' bulk bar.
 
 mod agreement_panel;
+mod bulk_bar;
 mod flow_chart;
 mod label_form;
+mod queue_filters;
 mod review_controls;
 mod review_list;
 mod review_note;
 mod trend_chart;
 
 pub use agreement_panel::AgreementPanel;
+pub use bulk_bar::BulkBar;
 pub use flow_chart::FlowChart;
 pub use label_form::LabelForm;
+pub use queue_filters::QueueFilters;
 pub use review_controls::ReviewControls;
 pub use review_list::{Flash, ReviewList};
 pub use review_note::ReviewNote;

@@ -2,7 +2,9 @@
 //! team's unresolved list, and in the call detail: the transitions the database
 //! allows from the current state, claim/release (CSM) or an assignee picker
 //! (manager), and the notes form that resolving and escalating require. Admins get
-//! none of it: the database would refuse them anyway.
+//! none of it: the database would refuse them anyway. `compact` (the queue and the
+//! unresolved list) puts the buttons on one line with short words, the notes form
+//! below them, and can offer "Resolve and open next".
 
 use dioxus::prelude::*;
 
@@ -22,6 +24,17 @@ pub fn ReviewControls(
     composing: Option<ReviewStatus>,
     on_compose: EventHandler<Option<ReviewStatus>>,
     on_change: EventHandler<Change>,
+    /// One line of short buttons (a list row) instead of the full labels.
+    #[props(default)]
+    compact: bool,
+    /// Resolve with the note, then open the next item of the list.
+    on_resolve_next: Option<EventHandler<String>>,
+    /// A manager's reports who are not on this dealership: offered in the picker,
+    /// choosing one adds the assignment first (`on_add_and_assign`).
+    #[props(default)]
+    addable: Vec<Member>,
+    /// (user id, name) of a report to add to the dealership and assign.
+    on_add_and_assign: Option<EventHandler<(String, String)>>,
 ) -> Element {
     if !me.role.can_review() {
         return rsx! { span { class: "muted read-only", "Read-only" } };
@@ -42,69 +55,110 @@ pub fn ReviewControls(
     let current = state.assignee_id.clone().unwrap_or_default();
     let my_id = me.user_id.clone();
     let my_name = me.full_name.clone();
+    let word = move |to: ReviewStatus| -> String {
+        let base = if compact {
+            to.short_label()
+        } else {
+            to.action_label()
+        };
+        if to.needs_notes() {
+            format!("{base}…")
+        } else {
+            base.to_string()
+        }
+    };
 
-    rsx! {
-        div { class: "review-controls",
-            for to in targets {
-                button {
-                    key: "{to.as_str()}",
-                    class: "act act-{to.as_str()}",
-                    title: "{to.action_label()} (key {to.shortcut()})",
+    let buttons = rsx! {
+        for to in targets {
+            button {
+                key: "{to.as_str()}",
+                class: "act act-{to.as_str()}",
+                title: "{to.action_label()} (key {to.shortcut()})",
+                onclick: move |e: MouseEvent| {
+                    e.stop_propagation();
+                    if to.needs_notes() {
+                        on_compose.call(Some(to));
+                    } else {
+                        on_change.call(Change::Status { to, notes: None });
+                    }
+                },
+                {word(to)}
+            }
+        }
+        match choice {
+            AssignChoice::Claim => rsx! {
+                button { class: "act act-claim", title: "Take it (key c)",
                     onclick: move |e: MouseEvent| {
                         e.stop_propagation();
-                        if to.needs_notes() {
-                            on_compose.call(Some(to));
-                        } else {
-                            on_change.call(Change::Status { to, notes: None });
-                        }
+                        on_change.call(Change::Assign { to: Some(my_id.clone()), name: Some(my_name.clone()) });
                     },
-                    if to.needs_notes() { "{to.action_label()}…" } else { "{to.action_label()}" }
-                }
-            }
-            match choice {
-                AssignChoice::Claim => rsx! {
-                    button { class: "act act-claim", title: "Take it (key c)",
-                        onclick: move |e: MouseEvent| {
-                            e.stop_propagation();
-                            on_change.call(Change::Assign { to: Some(my_id.clone()), name: Some(my_name.clone()) });
-                        },
-                        "Claim" }
-                },
-                AssignChoice::Release => rsx! {
-                    button { class: "act act-release",
-                        onclick: move |e: MouseEvent| {
-                            e.stop_propagation();
-                            on_change.call(Change::Assign { to: None, name: None });
-                        },
-                        "Release" }
-                },
-                AssignChoice::Pick => rsx! {
-                    label { class: "assign",
-                        span { class: "sr-only", "Assign to" }
-                        select {
-                            class: "assign-select",
-                            value: "{current}",
-                            onclick: move |e: MouseEvent| e.stop_propagation(),
-                            onchange: {
-                                let options = options.clone();
-                                move |e: FormEvent| {
-                                    let id = e.value();
-                                    let name = options.iter().find(|m| m.user_id == id).map(|m| m.full_name.clone());
-                                    let to = (!id.is_empty()).then_some(id);
-                                    on_change.call(Change::Assign { to, name });
+                    "Claim" }
+            },
+            AssignChoice::Release => rsx! {
+                button { class: "act act-release",
+                    onclick: move |e: MouseEvent| {
+                        e.stop_propagation();
+                        on_change.call(Change::Assign { to: None, name: None });
+                    },
+                    "Release" }
+            },
+            AssignChoice::Pick => rsx! {
+                label { class: "assign",
+                    span { class: "sr-only", "Assign to" }
+                    select {
+                        class: "assign-select",
+                        value: "{current}",
+                        onclick: move |e: MouseEvent| e.stop_propagation(),
+                        onchange: {
+                            let options = options.clone();
+                            let addable = addable.clone();
+                            move |e: FormEvent| {
+                                let id = e.value();
+                                if let Some(add) = id.strip_prefix("add:") {
+                                    let name = addable.iter().find(|m| m.user_id == add).map(|m| m.full_name.clone()).unwrap_or_default();
+                                    if let Some(handler) = on_add_and_assign {
+                                        handler.call((add.to_string(), name));
+                                    }
+                                    return;
                                 }
-                            },
-                            option { value: "", selected: current.is_empty(), "Unassigned" }
-                            for m in options.iter() {
-                                option { key: "{m.user_id}", value: "{m.user_id}", selected: m.user_id == current, "{m.full_name}" }
+                                let name = options.iter().find(|m| m.user_id == id).map(|m| m.full_name.clone());
+                                let to = (!id.is_empty()).then_some(id);
+                                on_change.call(Change::Assign { to, name });
+                            }
+                        },
+                        option { value: "", selected: current.is_empty(), "Unassigned" }
+                        for m in options.iter() {
+                            option { key: "{m.user_id}", value: "{m.user_id}", selected: m.user_id == current, "{m.full_name}" }
+                        }
+                        if on_add_and_assign.is_some() && !addable.is_empty() {
+                            optgroup { label: "Not on this dealership: add and assign",
+                                for m in addable.iter() {
+                                    option { key: "add-{m.user_id}", value: "add:{m.user_id}", "{m.full_name} (add to this dealership)" }
+                                }
                             }
                         }
                     }
-                },
-                AssignChoice::None => rsx! {},
+                }
+            },
+            AssignChoice::None => rsx! {},
+        }
+    };
+    let next = on_resolve_next.filter(|_| composing == Some(ReviewStatus::Resolved));
+
+    rsx! {
+        div { class: if compact { "review-controls compact" } else { "review-controls" },
+            if compact {
+                div { class: "action-bar", role: "group", "aria-label": "Review actions", {buttons} }
+            } else {
+                {buttons}
             }
             if let Some(to) = composing {
-                NotesForm { to, on_submit: move |notes: String| on_change.call(Change::Status { to, notes: Some(notes) }), on_cancel: move |_| on_compose.call(None) }
+                NotesForm {
+                    to,
+                    on_submit: move |notes: String| on_change.call(Change::Status { to, notes: Some(notes) }),
+                    on_submit_next: next,
+                    on_cancel: move |_| on_compose.call(None),
+                }
             }
         }
     }
@@ -118,6 +172,8 @@ const NOTES_ID: &str = "notes-input";
 fn NotesForm(
     to: ReviewStatus,
     on_submit: EventHandler<String>,
+    /// A second button: save, then open the next item ("Resolve and open next").
+    on_submit_next: Option<EventHandler<String>>,
     on_cancel: EventHandler<()>,
 ) -> Element {
     let mut notes = use_signal(String::new);
@@ -155,6 +211,11 @@ fn NotesForm(
                 },
             }
             button { r#type: "submit", class: "confirm", "{to.action_label()}" }
+            if let Some(next) = on_submit_next {
+                button { r#type: "button", class: "confirm-next", title: "Save, then open the next call of the list",
+                    onclick: move |_| next.call(notes()),
+                    "{to.action_label()} and open next" }
+            }
             button { r#type: "button", class: "link cancel", onclick: move |_| on_cancel.call(()), "Cancel" }
         }
     }

@@ -3,18 +3,24 @@
 //! `assign_review`; a refusal puts the row back as it was and says why. Keyboard:
 //! j/k or arrows move, Enter opens the call, r/f/o change the status, s/e open the
 //! notes to resolve/escalate, c claims; every saved change is confirmed in words.
+//! A row shows who called and when and what the call was about (not its raw id),
+//! with one compact action bar; rows can be picked for bulk actions (row by row
+//! through the same functions, [`crate::bulk`]), and "Resolve and open next" opens
+//! the following item's call once the resolution is saved.
 
 use dioxus::prelude::*;
 
 use crate::api::data::QueueItem;
 use crate::api::use_api;
-use crate::components::{ReviewControls, VerdictBadge};
+use crate::bulk::BulkOutcome;
+use crate::components::{BulkBar, ReviewControls, VerdictBadge};
 use crate::format::humanize;
 use crate::place::{self, row_key};
 use crate::platform;
+use crate::queue_row::{customer_label, phone_label, summary_text};
 use crate::review::{
-    age_label, assign_candidates, assign_choice, optimistic, rollback, status_label, AssignChoice,
-    Change, Me, Member, ReviewStatus, StatusUi, Team,
+    addable_candidates, age_label, assign_candidates, assign_choice, optimistic, rollback,
+    status_label, AssignChoice, Change, Me, Member, ReviewStatus, StatusUi, Team,
 };
 use crate::urlstate::ViewState;
 use crate::views::shell::{use_me, use_reviews_changed};
@@ -84,8 +90,67 @@ pub fn ReviewList(
         move |d: &str, c: &str| place::remember(&here, row_key(d, c))
     };
 
-    let act = move |dealership_id: String, call_id: String, change: Change| {
+    // Rows picked for a bulk action, as (dealership, call id).
+    let mut picked = use_signal(Vec::<(String, String)>::new);
+    let mut bulk_busy = use_signal(|| false);
+    let run_bulk = {
         let api = api.clone();
+        move |change: Change, done: String| {
+            let api = api.clone();
+            let keys = picked.peek().clone();
+            let shown = rows.peek().clone();
+            if keys.is_empty() {
+                return;
+            }
+            bulk_busy.set(true);
+            flash_at.set(None);
+            flash.set(Some(Flash {
+                ok: true,
+                text: format!("Saving {} calls…", keys.len()),
+            }));
+            spawn(async move {
+                let mut outcome = BulkOutcome::default();
+                // One request per row, in the list's order: each goes through the
+                // review function's own checks and history, and a refusal does not
+                // stop the others.
+                for (d, c) in keys {
+                    let current = shown.iter().find(|i| i.is(&d, &c)).map(|i| i.status);
+                    if let Err(why) = change.validate(current) {
+                        outcome.failed.push((d, c, why));
+                        continue;
+                    }
+                    match api.change_review(&d, &c, &change).await {
+                        Ok(_) => outcome.saved.push((d, c)),
+                        Err(e) => outcome.failed.push((d, c, e.to_string())),
+                    }
+                }
+                // The refused ones stay picked, to retry or look at.
+                picked.set(
+                    outcome
+                        .failed
+                        .iter()
+                        .map(|(d, c, _)| (d.clone(), c.clone()))
+                        .collect(),
+                );
+                flash.set(Some(Flash {
+                    ok: outcome.failed.is_empty(),
+                    text: outcome.summary(&done),
+                }));
+                bulk_busy.set(false);
+                // Reload the list and the badge from the database.
+                *changed.write() += 1;
+            });
+        }
+    };
+
+    let api_for_add = api.clone();
+    let remember_after = remember.clone();
+    let act = move |dealership_id: String,
+                    call_id: String,
+                    change: Change,
+                    open_after: Option<(String, String)>| {
+        let api = api.clone();
+        let remember = remember_after.clone();
         let current = rows
             .peek()
             .iter()
@@ -140,6 +205,15 @@ pub fn ReviewList(
                         text: change.confirmation(&call_id),
                     }));
                     *changed.write() += 1;
+                    // "Resolve and open next": saved, so on to the following item.
+                    if let Some((d, c)) = open_after {
+                        remember(&d, &c);
+                        navigator.push(Route::CallDetail {
+                            dealership_id: d,
+                            call_id: c,
+                            view: ViewState::default(),
+                        });
+                    }
                 }
                 Err(e) => {
                     if let Some(undo) = shown.undo {
@@ -153,6 +227,43 @@ pub fn ReviewList(
                 }
             }
         });
+    };
+
+    // A manager picks a report who is not on the dealership: add the assignment
+    // (the database checks it is their report and their team's dealership), then
+    // assign the review as usual.
+    let add_and_assign = {
+        let api = api_for_add;
+        let act = act.clone();
+        move |dealership_id: String, call_id: String, user_id: String, name: String| {
+            let api = api.clone();
+            let mut act = act.clone();
+            flash_at.set(Some(row_key(&dealership_id, &call_id)));
+            flash.set(Some(Flash {
+                ok: true,
+                text: format!("Adding {name} to the dealership…"),
+            }));
+            spawn(async move {
+                match api
+                    .assign_dealership_to_report(&user_id, &dealership_id)
+                    .await
+                {
+                    Ok(_) => act(
+                        dealership_id,
+                        call_id,
+                        Change::Assign {
+                            to: Some(user_id),
+                            name: Some(name),
+                        },
+                        None,
+                    ),
+                    Err(e) => flash.set(Some(Flash {
+                        ok: false,
+                        text: format!("Not saved: {e}"),
+                    })),
+                }
+            });
+        }
     };
 
     let list = rows.read().clone();
@@ -213,6 +324,7 @@ pub fn ReviewList(
                             to: Some(me_now.user_id.clone()),
                             name: Some(me_now.full_name.clone()),
                         },
+                        None,
                     );
                 }
                 Key::Character(c) if me_now.role.can_review() => {
@@ -225,6 +337,7 @@ pub fn ReviewList(
                                 item.dealership_id,
                                 item.call_id,
                                 Change::Status { to, notes: None },
+                                None,
                             );
                         }
                     }
@@ -240,6 +353,17 @@ pub fn ReviewList(
             .any(|i| row_key(&i.dealership_id, &i.call_id) == *key)
     });
     let selected_now = selected().min(count.saturating_sub(1));
+    let can_bulk = me_now.role.can_review();
+    // Only rows still in the list count as picked (a reload may have removed some).
+    let picked_now: Vec<(String, String)> = picked()
+        .into_iter()
+        .filter(|(d, c)| list.iter().any(|i| i.is(d, c)))
+        .collect();
+    let all_picked = !list.is_empty() && picked_now.len() == list.len();
+    let every_key: Vec<(String, String)> = list
+        .iter()
+        .map(|i| (i.dealership_id.clone(), i.call_id.clone()))
+        .collect();
 
     rsx! {
         div { id: "flash", class: "flash", role: "status", "aria-live": "polite",
@@ -247,6 +371,29 @@ pub fn ReviewList(
                 Some(f) if f.ok => rsx! { span { class: "ok", "{f.text}" } },
                 Some(f) => rsx! { span { class: "error", "{f.text}" } },
                 None => rsx! {},
+            }
+        }
+        if can_bulk && !picked_now.is_empty() {
+            BulkBar {
+                count: picked_now.len(),
+                me: me_now.clone(),
+                team: team.clone(),
+                busy: bulk_busy(),
+                on_reviewed: {
+                    let mut run_bulk = run_bulk.clone();
+                    move |_| run_bulk(Change::Status { to: ReviewStatus::Reviewed, notes: None }, "Marked {n} reviewed".to_string())
+                },
+                on_assign: {
+                    let mut run_bulk = run_bulk.clone();
+                    move |(to, name): (Option<String>, Option<String>)| {
+                        let done = match &name {
+                            Some(n) => format!("Assigned {{n}} to {n}"),
+                            None => "Unassigned {n}".to_string(),
+                        };
+                        run_bulk(Change::Assign { to, name }, done)
+                    }
+                },
+                on_clear: move |_| picked.set(vec![]),
             }
         }
         if list.is_empty() {
@@ -260,9 +407,14 @@ pub fn ReviewList(
                 onkeydown: on_key,
                 table { class: "calls queue cards",
                     thead { tr {
-                        th { "Verdict" } th { "Score" } th { "Call" }
-                        if show_dealership { th { "Dealership" } }
-                        th { "Reasons" } th { "Status" } th { "Assignee" } th { "Waiting" } th { "Notes" } th { "Actions" }
+                        th { class: "pick",
+                            if can_bulk {
+                                input { r#type: "checkbox", id: "pick-all", checked: all_picked,
+                                    "aria-label": "Select every call shown for a bulk action",
+                                    onchange: move |e: FormEvent| picked.set(if e.checked() { every_key.clone() } else { vec![] }) }
+                            }
+                        }
+                        th { "Verdict" } th { "Customer and call" } th { "Summary" } th { "Status" } th { "Actions" }
                     } }
                     tbody {
                         for (i, item) in list.iter().enumerate() {
@@ -271,6 +423,19 @@ pub fn ReviewList(
                                 item: item.clone(),
                                 index: i,
                                 selected: i == selected(),
+                                can_pick: can_bulk,
+                                picked: picked_now.iter().any(|(d, c)| item.is(d, c)),
+                                on_pick: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    move |on: bool| {
+                                        let now = picked.peek().clone();
+                                        let mut next: Vec<(String, String)> = now.into_iter().filter(|(pd, pc)| !(*pd == d && *pc == c)).collect();
+                                        if on {
+                                            next.push((d.clone(), c.clone()));
+                                        }
+                                        picked.set(next);
+                                    }
+                                },
                                 note: flash().filter(|_| match &flash_row {
                                     Some(key) => *key == row_key(&item.dealership_id, &item.call_id),
                                     None => flash_at().is_some() && i == selected_now,
@@ -278,6 +443,12 @@ pub fn ReviewList(
                                 show_dealership,
                                 me: me_now.clone(),
                                 candidates: team.as_ref().map(|(m, a)| assign_candidates(&me_now, m, a, &item.dealership_id)).unwrap_or_default(),
+                                addable: team.as_ref().map(|(m, a)| addable_candidates(&me_now, m, a, &item.dealership_id)).unwrap_or_default(),
+                                on_add_and_assign: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    let mut add_and_assign = add_and_assign.clone();
+                                    move |(user, name): (String, String)| add_and_assign(d.clone(), c.clone(), user, name)
+                                },
                                 composing: composing().filter(|(d, c, _)| item.is(d, c)).map(|(_, _, s)| s),
                                 on_select: {
                                     let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
@@ -292,7 +463,13 @@ pub fn ReviewList(
                                 on_change: {
                                     let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
                                     let mut act = act.clone();
-                                    move |change: Change| act(d.clone(), c.clone(), change)
+                                    move |change: Change| act(d.clone(), c.clone(), change, None)
+                                },
+                                on_resolve_next: {
+                                    let (d, c) = (item.dealership_id.clone(), item.call_id.clone());
+                                    let next = list.get(i + 1).map(|n| (n.dealership_id.clone(), n.call_id.clone()));
+                                    let mut act = act.clone();
+                                    move |notes: String| act(d.clone(), c.clone(), Change::Status { to: ReviewStatus::Resolved, notes: Some(notes) }, next.clone())
                                 },
                             }
                         }
@@ -308,15 +485,23 @@ fn QueueRow(
     item: QueueItem,
     index: usize,
     selected: bool,
+    /// The row has a checkbox for bulk actions (people who can review).
+    can_pick: bool,
+    picked: bool,
+    on_pick: EventHandler<bool>,
     /// The last confirmation or refusal, when it is about this row.
     note: Option<Flash>,
     show_dealership: bool,
     me: Me,
     candidates: Vec<Member>,
+    /// A manager's reports not on this dealership (added, then assigned).
+    addable: Vec<Member>,
+    on_add_and_assign: EventHandler<(String, String)>,
     composing: Option<ReviewStatus>,
     on_select: EventHandler<()>,
     on_compose: EventHandler<Option<ReviewStatus>>,
     on_change: EventHandler<Change>,
+    on_resolve_next: EventHandler<String>,
 ) -> Element {
     let mine = item.assignee_id.as_deref() == Some(me.user_id.as_str());
     let other = item.assignee_id.is_some() && !mine;
@@ -326,10 +511,22 @@ fn QueueRow(
         (false, true) => "queue-row assigned-other",
         (false, false) => "queue-row",
     };
-    let reasons = item
-        .reasons
-        .clone()
-        .unwrap_or_default()
+    let customer = customer_label(item.customer_name.as_deref());
+    let phone = phone_label(item.customer_phone_masked.as_deref());
+    // The screen's zone: the dealership's when the list shows one, else the viewer's
+    // (the rows may span zones); the label names it either way.
+    let zone = if show_dealership {
+        platform::viewer_zone()
+    } else {
+        item.timezone.clone().unwrap_or_else(|| "UTC".into())
+    };
+    let when = item
+        .call_started_at
+        .as_deref()
+        .map(|t| platform::format_in_zone(t, &zone, true));
+    let reasons = item.reasons.clone().unwrap_or_default();
+    let (summary, from_retell) = summary_text(item.call_summary.as_deref(), &reasons);
+    let reasons_line = reasons
         .iter()
         .take(2)
         .map(|r| humanize(r))
@@ -344,28 +541,55 @@ fn QueueRow(
             "data-status": "{item.status.as_str()}",
             "data-assignee": "{item.assignee_id.clone().unwrap_or_default()}",
             onclick: move |_| on_select.call(()),
-            td { VerdictBadge { verdict: item.verdict.clone() }
+            td { class: "pick",
+                if can_pick {
+                    input { r#type: "checkbox", class: "pick-box", checked: picked,
+                        "aria-label": "Select the call of {customer} for a bulk action",
+                        onclick: move |e: MouseEvent| e.stop_propagation(),
+                        onchange: move |e: FormEvent| on_pick.call(e.checked()) }
+                }
+            }
+            td { class: "verdict",
+                VerdictBadge { verdict: item.verdict.clone() }
+                span { class: "score", title: "Score", {item.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
                 if item.label_disagrees == Some(true) {
                     span { class: "badge label-disagrees", title: "A person's label disagrees with this verdict",
                         "Label: {status_label(item.label_verdict.as_deref().unwrap_or_default())}" }
                 }
                 if item.audit_sample == Some(true) { span { class: "badge audit-sample", title: "A good verdict drawn for labelling", "Audit sample" } }
             }
-            td { "data-label": "Score", {item.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
-            td { class: "call", Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() }, class: "call-link", "{item.call_id}" } }
-            if show_dealership { td { class: "dealer", {item.dealership_name.clone().unwrap_or_else(|| item.dealership_id.clone())} } }
-            td { class: "reasons", title: "{reasons}", div { class: "clamp", "{reasons}" } }
-            td { class: "status", "data-label": "Status", {humanize(item.status.as_str())} }
-            td { class: "assignee",
-                if mine { strong { "You" } }
-                else if let Some(name) = item.assignee_name.clone() { span { class: "tag-other", title: "Assigned to someone else", "Assigned to {name}" } }
-                else if other { span { class: "tag-other", "Assigned to someone else" } }
-                else { span { class: "muted", "Unassigned" } }
+            td { class: "call",
+                Link { to: Route::CallDetail { dealership_id: item.dealership_id.clone(), call_id: item.call_id.clone(), view: ViewState::default() },
+                    class: "call-link customer", title: "Call {item.call_id}", "{customer}" }
+                div { class: "call-meta muted",
+                    if let Some(p) = phone { span { class: "phone", "{p}" } " · " }
+                    if let Some(w) = when { span { class: "call-time", "{w}" } }
+                }
+                if show_dealership { div { class: "dealer muted", title: "{item.dealership_id}", {item.dealership_name.clone().unwrap_or_else(|| item.dealership_id.clone())} } }
             }
-            td { class: "age", "data-label": "Waiting", {item.age_hours.map(age_label).unwrap_or_default()} }
-            td { class: "notes-cell", "data-label": "Notes", {item.notes.clone().unwrap_or_default()} }
+            td { class: "summary", title: "{summary}",
+                div { class: if from_retell { "clamp retell-summary" } else { "clamp reasons-summary" }, "{summary}" }
+                if from_retell && !reasons_line.is_empty() {
+                    div { class: "reasons clamp1 muted", title: "{reasons_line}", "{reasons_line}" }
+                }
+            }
+            td { class: "status",
+                span { class: "status-text", {humanize(item.status.as_str())} }
+                " · "
+                span { class: "assignee",
+                    if mine { strong { "You" } }
+                    else if let Some(name) = item.assignee_name.clone() { span { class: "tag-other", title: "Assigned to someone else", "Assigned to {name}" } }
+                    else if other { span { class: "tag-other", "Assigned to someone else" } }
+                    else { span { class: "muted", "Unassigned" } }
+                }
+                " · "
+                span { class: "age", title: "Waiting since flagged", {item.age_hours.map(age_label).unwrap_or_default()} }
+                if let Some(n) = item.notes.clone().filter(|n| !n.trim().is_empty()) {
+                    div { class: "notes-cell clamp1", title: "{n}", "Note: {n}" }
+                }
+            }
             td { class: "actions-cell",
-                ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change }
+                ReviewControls { state: item.review(), me, candidates, composing, on_compose, on_change, compact: true, on_resolve_next, addable, on_add_and_assign }
                 // A visible copy beside the action; #flash above the list is the live region.
                 if let Some(f) = note {
                     div { class: if f.ok { "row-flash ok" } else { "row-flash error" }, "aria-hidden": "true", "{f.text}" }

@@ -1,15 +1,15 @@
 //! "My queue": the flagged calls (verdict needs_review or bad) of the user's
 //! dealerships whose review is not resolved, worst or oldest first, with the review
 //! workflow inline. Items assigned to others are shown, marked; unassigned ones can
-//! be claimed. For an admin it is the same list, read-only.
+//! be claimed. Filters (verdict, status, age, flag) and the sort are in the URL;
+//! rows can be picked for bulk actions. For an admin it is the same list, read-only.
 
 use dioxus::prelude::*;
 
 use crate::api::use_api;
-use crate::components::{ErrorNote, Loading, ReviewList};
-use crate::review::{QueueSort, QueueState, Role};
+use crate::components::{ErrorNote, Loading, QueueFilters, ReviewList};
+use crate::review::{QueueState, Role};
 use crate::views::shell::use_me;
-use crate::Route;
 
 #[component]
 pub fn Queue(state: QueueState) -> Element {
@@ -27,17 +27,16 @@ pub fn Queue(state: QueueState) -> Element {
     }));
     let team = use_team_members();
 
-    let chip = |label: &'static str, id: &'static str, next: QueueState, active: bool| {
-        rsx! {
-            Link { to: Route::Queue { state: next }, id: "{id}", class: if active { "chip active" } else { "chip" }, "{label}" }
-        }
-    };
     let title = if me_now.role == Role::Admin {
         "Review queue"
     } else {
         "My queue"
     };
 
+    let shown = match &*items.read() {
+        Some(Ok(list)) => Some(shown_line(list.len(), state.is_filtered())),
+        _ => None,
+    };
     let body = match &*items.read() {
         None => rsx! { Loading { what: "the queue" } },
         Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| items.restart() } },
@@ -48,7 +47,11 @@ pub fn Queue(state: QueueState) -> Element {
                 team: team(),
                 show_dealership: state.dealership.is_none(),
                 label: "Review queue".to_string(),
-                empty: "Nothing waiting for review. Flagged calls appear here until their review is resolved.".to_string(),
+                empty: if state.is_filtered() {
+                    "No call in the queue matches these filters.".to_string()
+                } else {
+                    "Nothing waiting for review. Flagged calls appear here until their review is resolved.".to_string()
+                },
             }
         },
     };
@@ -63,16 +66,32 @@ pub fn Queue(state: QueueState) -> Element {
                 "Admins see the queue read-only."
             }
         }
+        QueueFilters { state: state.clone(), can_review: me_now.role.can_review() }
         div { class: "actions",
-            {chip("Worst first", "sort-worst", QueueState { sort: QueueSort::Worst, ..state.clone() }, state.sort == QueueSort::Worst)}
-            {chip("Oldest first", "sort-oldest", QueueState { sort: QueueSort::Oldest, ..state.clone() }, state.sort == QueueSort::Oldest)}
-            if me_now.role.can_review() {
-                {chip("Only mine", "only-mine", QueueState { mine: !state.mine, ..state.clone() }, state.mine)}
-            }
             button { class: "link", id: "queue-reload", onclick: move |_| *reloads.write() += 1, "Reload" }
+        }
+        if let Some(line) = shown {
+            p { class: "muted", id: "queue-shown", "{line}" }
         }
         {body}
     }
+}
+
+/// "12 calls match these filters", "40 calls waiting (the first 200 shown)".
+fn shown_line(count: usize, filtered: bool) -> String {
+    let calls = if count == 1 { "call" } else { "calls" };
+    let mut line = if filtered {
+        format!("{count} {calls} match these filters")
+    } else {
+        format!("{count} {calls} waiting")
+    };
+    if count >= crate::queue_state::QUEUE_LIMIT {
+        line.push_str(&format!(
+            " (the first {} shown)",
+            crate::queue_state::QUEUE_LIMIT
+        ));
+    }
+    line
 }
 
 /// A manager's team (people and their dealership assignments), for the assignee

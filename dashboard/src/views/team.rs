@@ -11,7 +11,8 @@ use crate::api::{use_api, ApiError};
 use crate::components::{AgreementPanel, Empty, ErrorNote, FlowChart, Loading, ReviewList};
 use crate::format::{humanize, percent};
 use crate::platform;
-use crate::review::{age_label, Role};
+use crate::queue_state::{toggled, unresolved_statuses};
+use crate::review::{age_label, status_label, Role};
 use crate::team::{flow_summary, TeamState, AGE_BUCKETS, UNASSIGNED};
 use crate::time::{day_from_ms, Window};
 use crate::urlstate::{parse_verdict, ViewState};
@@ -168,9 +169,10 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
         .unwrap_or_default();
 
     let window_chip = |label: &'static str, id: &'static str, window: Window| {
-        let active = state.window == window && !custom_open();
+        let active = state.window == window && !custom_open() && !state.all_time;
         let next = TeamState {
             window,
+            all_time: false,
             ..state.clone()
         };
         rsx! { Link { id: "{id}", class: if active { "chip active" } else { "chip" }, to: to.route(next), "{label}" } }
@@ -182,6 +184,11 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                 span { class: "label", "Period" }
                 {window_chip("Last 24 h", "team-range-24h", Window::Last24h)}
                 {window_chip("Last 7 days", "team-range-7d", Window::Last7d)}
+                // Only the unresolved list has a backlog "as of now" to show.
+                if to == TeamRoute::Unresolved {
+                    Link { id: "team-range-all", class: if state.all_time && !custom_open() { "chip active" } else { "chip" },
+                        to: to.route(TeamState { all_time: true, ..state.clone() }), "Any time" }
+                }
                 button { id: "team-range-custom", class: if custom_open() { "chip active" } else { "chip" },
                     onclick: move |_| custom_open.set(true), "Custom…" }
                 if custom_open() {
@@ -190,7 +197,7 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                     button { class: "chip", id: "team-range-apply", onclick: {
                         let state = state.clone();
                         move |_| match Window::custom(&from(), &until()) {
-                            Some(window) => { error.set(None); navigator.push(to.route(TeamState { window, ..state.clone() })); }
+                            Some(window) => { error.set(None); navigator.push(to.route(TeamState { window, all_time: false, ..state.clone() })); }
                             None => error.set(Some("Pick a start date on or before the end date.")),
                         }
                     }, "Apply dates" }
@@ -221,7 +228,9 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                         option { value: "{c}", selected: true, "Selected person" }
                     }
                 }
-                span { class: "muted", "Period: {state.window.label()}" }
+                span { class: "muted", id: "team-period",
+                    if state.all_time && to == TeamRoute::Unresolved { "Period: any time" } else { "Period: {state.window.label()}" }
+                }
             }
         }
     }
@@ -237,11 +246,13 @@ fn CsmTable(rows: Vec<CsmStats>, state: TeamState) -> Element {
             ..filters.clone()
         },
     };
+    // The backlog is counted as of now, whenever the items were flagged: its list too.
+    let backlog_state = state.backlog();
     let backlog = |row: &CsmStats, age: Option<&str>| Route::TeamUnresolved {
         state: TeamState {
             csm: Some(row.user_id.clone().unwrap_or_else(|| UNASSIGNED.into())),
             age: age.map(str::to_string),
-            ..filters.clone()
+            ..backlog_state.clone()
         },
     };
     rsx! {
@@ -285,7 +296,6 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
     if rows.is_empty() {
         return rsx! { Empty { message: "No dealership matches these filters." } };
     }
-    let filters = state.filters_only();
     let calls_view = |d: &str, bad: bool| ViewState {
         dealership: Some(d.to_string()),
         window: state.window.clone(),
@@ -313,7 +323,7 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
                             td { class: "muted assigned",
                                 if row.assigned_names.is_empty() { em { "Nobody assigned" } } else { {row.assigned_names.join(", ")} }
                             }
-                            td { class: "unresolved", Link { to: Route::TeamUnresolved { state: TeamState { dealership: Some(row.dealership_id.clone()), csm: None, ..filters.clone() } }, "{row.unresolved}" } }
+                            td { class: "unresolved", Link { to: Route::TeamUnresolved { state: TeamState { dealership: Some(row.dealership_id.clone()), csm: None, ..state.backlog() } }, "{row.unresolved}" } }
                             td { class: "oldest", {row.oldest_unresolved_hours.map(age_label).unwrap_or_else(|| "–".into())} }
                             td { class: "calls-count", Link { to: Route::Calls { view: calls_view(&row.dealership_id, false) }, "{row.calls}" } }
                             td { class: "bad-share",
@@ -343,7 +353,7 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
         // A saved change (a reassignment, a resolution) reloads the list and its count,
         // so a row that no longer matches the filters leaves it.
         let _ = changed();
-        async move { api.unresolved(&state).await }
+        async move { api.unresolved(&state, platform::now_ms()).await }
     }));
     let team = use_team_members();
     let mut export = use_signal(|| None::<Result<String, ApiError>>);
@@ -360,11 +370,29 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
         Some(d) => name_of(d),
         None => "all dealerships".into(),
     };
-    let age = AGE_BUCKETS
-        .iter()
-        .find(|(k, _)| Some(*k) == state.age.as_deref())
-        .map(|(_, l)| format!(", waiting {l}"))
-        .unwrap_or_default();
+    // The selected CSM's name: from the manager's team, else from the rows (every
+    // row of a CSM-filtered list is assigned to that person).
+    let person = state
+        .csm
+        .clone()
+        .filter(|c| c != UNASSIGNED)
+        .and_then(|id| {
+            let from_team = team().and_then(|(members, _)| {
+                members
+                    .into_iter()
+                    .find(|m| m.user_id == id)
+                    .map(|m| m.full_name)
+            });
+            from_team.or_else(|| match &*items.read() {
+                Some(Ok(list)) => list.iter().find_map(|i| {
+                    (i.assignee_id.as_deref() == Some(id.as_str()))
+                        .then(|| i.assignee_name.clone())
+                        .flatten()
+                }),
+                _ => None,
+            })
+        });
+    let heading = state.unresolved_heading(&scope, person.as_deref());
 
     let on_export = {
         let api = use_api();
@@ -373,11 +401,14 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
             let (api, state) = (api.clone(), state.clone());
             async move {
                 export.set(Some(Ok("Preparing the CSV…".into())));
-                let result = api.unresolved_csv(&state).await.and_then(|csv| {
-                    platform::download("unresolved.csv", "text/csv", &csv)
-                        .map(|_| "CSV downloaded.".to_string())
-                        .map_err(ApiError::Refused)
-                });
+                let result = api
+                    .unresolved_csv(&state, platform::now_ms())
+                    .await
+                    .and_then(|csv| {
+                        platform::download("unresolved.csv", "text/csv", &csv)
+                            .map(|_| "CSV downloaded.".to_string())
+                            .map_err(ApiError::Refused)
+                    });
                 export.set(Some(result));
             }
         }
@@ -403,7 +434,7 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
 
     rsx! {
         Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
-        h1 { "Unresolved items: {scope}{age}" }
+        h1 { id: "unresolved-heading", "{heading}" }
         div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Unresolved } }
         div { class: "actions",
             span { class: "label muted", "Waiting" }
@@ -412,6 +443,19 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
                 Link { key: "{key}", class: if state.age.as_deref() == Some(key) { "chip active" } else { "chip" },
                     to: Route::TeamUnresolved { state: TeamState { age: Some(key.to_string()), ..state.clone() } }, "{label}" }
             }
+        }
+        div { class: "actions", id: "unresolved-status",
+            span { class: "label muted", "Status" }
+            Link { class: if state.statuses.is_empty() { "chip active" } else { "chip" }, id: "status-any",
+                to: Route::TeamUnresolved { state: TeamState { statuses: vec![], ..state.clone() } }, "Any" }
+            for s in unresolved_statuses() {
+                Link { key: "{s.as_str()}", id: "status-{s.as_str()}",
+                    class: if state.statuses.contains(&s) { "chip active" } else { "chip" },
+                    to: Route::TeamUnresolved { state: TeamState { statuses: toggled(&state.statuses, s), ..state.clone() } },
+                    {status_label(s.as_str())} }
+            }
+        }
+        div { class: "actions",
             button { id: "export-unresolved", onclick: on_export, "Export CSV" }
             match export() {
                 Some(Ok(msg)) => rsx! { span { class: "muted", "{msg}" } },
