@@ -72,7 +72,8 @@ select results_eq(
             ('first_event_at', 'timestamp with time zone'), ('local_time', 'text'), ('timezone', 'text'),
             ('customer_phone_masked', 'text'), ('duration_sec', 'integer'), ('verdict', 'verdict'),
             ('score', 'smallint'), ('reasons_text', 'text'), ('flags', 'text[]'), ('flags_text', 'text'),
-            ('review_status', 'review_status'), ('analysis_model', 'text'), ('transcript_search', 'tsvector') $$,
+            ('review_status', 'review_status'), ('analysis_model', 'text'), ('transcript_search', 'tsvector'),
+            ('agent_id', 'text'), ('user_sentiment', 'text') $$,
   'calls_export keeps its columns and their types: numbers stay numbers'
 );
 select is(
