@@ -1,5 +1,5 @@
 //! The few browser facilities the app uses (clock, timers, localStorage, Intl time
-//! formatting, file download), behind plain functions. On the host (unit tests,
+//! formatting, file download, audio playback position), behind plain functions. On the host (unit tests,
 //! `cargo clippy`) they are inert stand-ins so the rest of the crate compiles there.
 
 #[cfg(target_arch = "wasm32")]
@@ -190,6 +190,34 @@ mod imp {
         }
     }
 
+    fn media(id: &str) -> Option<web_sys::HtmlMediaElement> {
+        element(id)?.dyn_into::<web_sys::HtmlMediaElement>().ok()
+    }
+
+    /// The playback position (seconds) of the audio or video element with this id.
+    pub fn media_time(id: &str) -> Option<f64> {
+        media(id).map(|m| m.current_time())
+    }
+
+    /// Moves the audio or video element with this id to `seconds` and plays it.
+    pub fn media_seek(id: &str, seconds: f64) {
+        if let Some(m) = media(id) {
+            m.set_current_time(seconds);
+            // A refused play() (an expired link) shows as the element's error event.
+            let _ = m.play();
+        }
+    }
+
+    /// Scrolls the page so the element with this id is in the middle of the
+    /// window, with what surrounds it in view.
+    pub fn scroll_to_center(id: &str) {
+        if let Some(e) = element(id) {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Center);
+            e.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    }
+
     /// The page's vertical scroll position.
     pub fn scroll_y() -> f64 {
         web_sys::window()
@@ -298,6 +326,14 @@ mod imp {
     pub fn focus(_id: &str) {}
 
     pub fn scroll_into_view(_id: &str) {}
+
+    pub fn scroll_to_center(_id: &str) {}
+
+    pub fn media_time(_id: &str) -> Option<f64> {
+        None
+    }
+
+    pub fn media_seek(_id: &str, _seconds: f64) {}
 
     pub fn scroll_y() -> f64 {
         0.0

@@ -21,6 +21,10 @@ pub const REVIEW_STATUSES: [&str; 5] = [
     "escalated",
 ];
 
+/// Retell's `user_sentiment` values, as Retell spells them: what the sentiment
+/// filter offers (`calls.user_sentiment`, migration 20261217000200).
+pub const SENTIMENTS: [&str; 4] = ["Positive", "Neutral", "Negative", "Unknown"];
+
 /// Where the keyset pagination continues: the last row of the previous page in the
 /// list's sort order (first_event_at desc, dealership_id, call_id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +49,10 @@ pub struct ViewState {
     pub flags: Vec<Flag>,
     pub review: Vec<String>,
     pub search: Option<String>,
+    /// A Retell `agent_id` (exact).
+    pub agent: Option<String>,
+    /// Retell `user_sentiment` values ([`SENTIMENTS`]), any of them.
+    pub sentiments: Vec<String>,
     pub after: Option<Cursor>,
 }
 
@@ -76,6 +84,8 @@ impl ViewState {
             || !self.flags.is_empty()
             || !self.review.is_empty()
             || self.search.is_some()
+            || self.agent.is_some()
+            || !self.sentiments.is_empty()
     }
 
     /// `[start, end)` of the view's window in ms. A custom range is local days of
@@ -117,6 +127,15 @@ impl ViewState {
             q.push((
                 "review_status".into(),
                 format!("in.({})", self.review.join(",")),
+            ));
+        }
+        if let Some(agent) = &self.agent {
+            q.push(("agent_id".into(), format!("eq.{agent}")));
+        }
+        if !self.sentiments.is_empty() {
+            q.push((
+                "user_sentiment".into(),
+                format!("in.({})", self.sentiments.join(",")),
             ));
         }
         if let Some(search) = &self.search {
@@ -234,6 +253,12 @@ impl ViewState {
         if let Some(s) = &self.search {
             parts.push(("q", s.clone()));
         }
+        if let Some(a) = &self.agent {
+            parts.push(("agent", a.clone()));
+        }
+        if !self.sentiments.is_empty() {
+            parts.push(("sentiment", self.sentiments.join(",")));
+        }
         if let Some(c) = &self.after {
             parts.push(("at", c.first_event_at.clone()));
             parts.push(("ad", c.dealership_id.clone()));
@@ -274,6 +299,14 @@ impl ViewState {
                         .collect();
                 }
                 "q" => state.search = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
+                "agent" => state.agent = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
+                "sentiment" => {
+                    state.sentiments = SENTIMENTS
+                        .iter()
+                        .filter(|s| value.split(',').any(|v| v.eq_ignore_ascii_case(s)))
+                        .map(|s| s.to_string())
+                        .collect();
+                }
                 "at" => at = Some(value),
                 "ad" => ad = Some(value),
                 "ac" => ac = Some(value),
@@ -404,6 +437,8 @@ mod tests {
             flags: vec![Flag::CustomerUpset],
             review: vec!["open".into()],
             search: Some("oil change & 50% off + \"tires\"".into()),
+            agent: Some("agent_5e1f0c".into()),
+            sentiments: vec!["Neutral".into(), "Negative".into()],
             after: Some(Cursor {
                 first_event_at: "2026-11-20T10:00:00.123456+00:00".into(),
                 dealership_id: "toyota-braintree".into(),
@@ -411,6 +446,33 @@ mod tests {
                 shown_before: Some(50),
             }),
         }
+    }
+
+    #[test]
+    fn the_agent_and_sentiment_filters_go_to_postgrest_and_unknown_sentiments_are_dropped() {
+        let view = ViewState::parse("agent=agent_x&sentiment=negative,Bogus,Positive");
+        assert_eq!(view.agent.as_deref(), Some("agent_x"));
+        assert_eq!(
+            view.sentiments,
+            vec!["Positive", "Negative"],
+            "Retell's spelling, in the offered order"
+        );
+        assert!(view.has_filters());
+        let q = view.postgrest_filters((0.0, 86_400_000.0));
+        assert!(
+            q.contains(&("agent_id".into(), "eq.agent_x".into())),
+            "{q:?}"
+        );
+        assert!(
+            q.contains(&("user_sentiment".into(), "in.(Positive,Negative)".into())),
+            "{q:?}"
+        );
+        let csv = view.csv_query((0.0, 86_400_000.0));
+        assert!(
+            csv.contains(&("user_sentiment".into(), "in.(Positive,Negative)".into())),
+            "the export filters the same: {csv:?}"
+        );
+        assert!(!ViewState::parse("agent=%20&sentiment=bogus").has_filters());
     }
 
     #[test]

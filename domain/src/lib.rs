@@ -5,4 +5,5 @@
 pub mod analysis;
 pub mod evidence;
 pub mod review;
+pub mod signals;
 pub mod signature;

@@ -74,7 +74,9 @@ select results_eq(
             ('score', 'smallint'), ('reasons_text', 'text'), ('flags', 'text[]'), ('flags_text', 'text'),
             ('review_status', 'review_status'), ('analysis_model', 'text'), ('transcript_search', 'tsvector'),
             -- the stored column the list's search filters on (migration 20261215000200)
-            ('transcript_tsv', 'tsvector') $$,
+            ('transcript_tsv', 'tsvector'),
+            -- the call list's agent and sentiment filters (migration 20261217000200)
+            ('agent_id', 'text'), ('user_sentiment', 'text') $$,
   'calls_export keeps its columns and their types: numbers stay numbers'
 );
 select is(

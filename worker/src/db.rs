@@ -273,6 +273,8 @@ pub struct NewAnalysis<'a> {
     pub error: Option<&'a str>,
     pub provenance: &'a crate::analyzer::Provenance,
     pub dropped_quotes: &'a [String],
+    /// `domain::signals::RetellSignal` codes that decided or changed the verdict.
+    pub retell_signals: &'a [domain::signals::RetellSignal],
 }
 
 #[tracing::instrument(skip_all)]
@@ -293,16 +295,22 @@ pub async fn insert_analysis(
         .map(|f| f.as_str().to_string())
         .collect();
     let status = if a.ok { "ok" } else { "failed" };
+    let retell_signals: Vec<String> = a
+        .retell_signals
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
     sqlx::query_scalar!(
         r#"
         insert into public.call_analyses (
             dealership_id, call_id, job_id, analysis, verdict, score, reasons, flags,
             recommended_action, confidence, status, model, prompt_version, latency_ms,
             prompt_tokens, completion_tokens, transcript_sha256, transcript_truncated,
-            raw_response, error, analyzer, prompt_sha256, schema_sha256, dropped_quotes)
+            raw_response, error, analyzer, prompt_sha256, schema_sha256, dropped_quotes,
+            retell_signals)
         values ($1, $2, $3, $4, ($5::text)::public.verdict, $6, $7, $8, $9, $10,
                 ($11::text)::public.analysis_status, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                $21, $22, $23, $24)
+                $21, $22, $23, $24, $25)
         returning id
         "#,
         a.dealership_id,
@@ -329,6 +337,7 @@ pub async fn insert_analysis(
         a.provenance.prompt_sha256,
         a.provenance.schema_sha256,
         a.dropped_quotes,
+        &retell_signals,
     )
     .fetch_one(conn)
     .await

@@ -262,6 +262,7 @@ async fn store_success(
             error: None,
             provenance: &out.provenance,
             dropped_quotes: &out.dropped_quotes,
+            retell_signals: &out.retell_signals,
         },
     )
     .await?;
@@ -335,6 +336,7 @@ async fn fail(
             error: Some(&e.message),
             provenance: &provenance,
             dropped_quotes: &[],
+            retell_signals: &[],
         },
     )
     .await?;

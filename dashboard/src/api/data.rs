@@ -107,6 +107,10 @@ pub struct AnalysisRow {
     /// `analysis::text`: the stored JSON exactly, which we only re-indent.
     pub analysis_text: String,
     pub error: Option<String>,
+    /// Retell's signals that decided or changed this verdict
+    /// (`domain::signals::RetellSignal` codes).
+    #[serde(default)]
+    pub retell_signals: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -197,7 +201,7 @@ impl Api {
         call_id: &str,
     ) -> Result<Vec<AnalysisRow>, ApiError> {
         let select =
-            "id,created_at,status,verdict,model,prompt_version,analysis_text:analysis::text,error";
+            "id,created_at,status,verdict,model,prompt_version,analysis_text:analysis::text,error,retell_signals";
         self.get(
             "call_analyses",
             &[

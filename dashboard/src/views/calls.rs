@@ -12,7 +12,7 @@ use crate::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::place::{self, row_key};
 use crate::platform;
 use crate::time::{day_from_ms, Window};
-use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES};
+use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES, SENTIMENTS};
 use crate::views::shell::{name_of, screen_zone, use_dealerships};
 use crate::Route;
 
@@ -298,6 +298,7 @@ pub fn Calls(view: ViewState) -> Element {
 #[component]
 fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) -> Element {
     let mut search = use_signal(|| view.search.clone().unwrap_or_default());
+    let mut agent = use_signal(|| view.agent.clone().unwrap_or_default());
     let now = platform::now_ms();
     let (from_initial, to_initial) = match &view.window {
         Window::Custom { from, to } => (from.clone(), to.clone()),
@@ -343,6 +344,18 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
             on_change.call(next)
         }
     };
+    let toggle_sentiment = |s: &'static str| {
+        let view = view.clone();
+        move |_| {
+            let mut next = view.clone();
+            if let Some(pos) = next.sentiments.iter().position(|x| x == s) {
+                next.sentiments.remove(pos);
+            } else {
+                next.sentiments.push(s.to_string());
+            }
+            on_change.call(next)
+        }
+    };
     let toggle_review = |s: &'static str| {
         let view = view.clone();
         move |_| {
@@ -364,6 +377,7 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
     // filter), so the boxes follow the URL here rather than keep what was typed.
     use_effect(use_reactive!(|view| {
         search.set(view.search.clone().unwrap_or_default());
+        agent.set(view.agent.clone().unwrap_or_default());
         smin.set(view.score_min.map(|v| v.to_string()).unwrap_or_default());
         smax.set(view.score_max.map(|v| v.to_string()).unwrap_or_default());
         score_error.set(None);
@@ -445,6 +459,27 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                         "aria-pressed": "{view.review.iter().any(|x| x == s)}", onclick: toggle_review(s), {humanize(s)} }
                 }
             }
+            div { class: "row",
+                span { class: "label", "Sentiment" }
+                for s in SENTIMENTS {
+                    button { id: "sentiment-{s.to_lowercase()}", class: if view.sentiments.iter().any(|x| x == s) { "chip active" } else { "chip" },
+                        "aria-pressed": "{view.sentiments.iter().any(|x| x == s)}", onclick: toggle_sentiment(s), "{s}" }
+                }
+                form { class: "agent-filter", id: "agent-form",
+                    onsubmit: {
+                        let view = view.clone();
+                        move |e: FormEvent| {
+                            e.prevent_default();
+                            let a = agent().trim().to_string();
+                            on_change.call(ViewState { agent: (!a.is_empty()).then_some(a), ..view.clone() })
+                        }
+                    },
+                    label { r#for: "agent", class: "label", "Agent" }
+                    input { id: "agent", r#type: "text", placeholder: "Retell agent_id", value: "{agent}",
+                        oninput: move |e| agent.set(e.value()) }
+                    button { r#type: "submit", id: "agent-apply", class: "chip", "Apply" }
+                }
+            }
             form { class: "row search",
                 onsubmit: {
                     let view = view.clone();
@@ -462,7 +497,7 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                     button { r#type: "button", id: "clear-filters", class: "link",
                         onclick: {
                             let view = view.clone();
-                            move |_| { search.set(String::new()); on_change.call(view.scope_only()) }
+                            move |_| { search.set(String::new()); agent.set(String::new()); on_change.call(view.scope_only()) }
                         },
                         "Clear filters" }
                 }

@@ -2,7 +2,7 @@
 //! dealership health, the call list, the call detail (with the review workflow),
 //! the review queue and the manager's team overview with its drill-downs.
 
-mod call_detail;
+mod call;
 mod calls;
 mod health;
 mod login;
@@ -10,7 +10,7 @@ mod queue;
 pub mod shell;
 mod team;
 
-pub use call_detail::CallDetail;
+pub use call::CallDetail;
 pub use calls::Calls;
 pub use health::Health;
 pub use login::Login;

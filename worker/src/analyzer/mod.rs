@@ -57,6 +57,8 @@ pub struct AnalyzerOutput {
     pub provenance: Provenance,
     /// The judge's quotes that are not in the transcript ([`quotes`]).
     pub dropped_quotes: Vec<String>,
+    /// Retell's signals that decided or changed the verdict ([`signals`]).
+    pub retell_signals: Vec<domain::signals::RetellSignal>,
 }
 
 /// Whether another attempt could succeed.
@@ -155,7 +157,9 @@ impl Analyzer {
                 "the judge quoted words that are not in the transcript; they were dropped"
             );
         }
-        out.analysis = signals::second_opinion(call, out.analysis);
+        let (analysis, changed_by) = signals::second_opinion(call, out.analysis);
+        out.analysis = analysis;
+        out.retell_signals = changed_by;
         Ok(out)
     }
 }

@@ -51,7 +51,7 @@ impl std::fmt::Debug for OpenAiAnalyzer {
 
 /// How one HTTP exchange ended, before the job-level decision.
 enum Attempt {
-    Ok(AnalyzerOutput),
+    Ok(Box<AnalyzerOutput>),
     /// The model answered but the answer breaks the contract (malformed JSON,
     /// out-of-range values). Sampling glitches rarely repeat, so one more
     /// request is made before giving up.
@@ -152,7 +152,7 @@ impl OpenAiAnalyzer {
                         self.max_transcript_chars, message.original_chars
                     ));
                 }
-                Ok(out)
+                Ok(*out)
             }
             Attempt::InvalidOutput(mut e) => {
                 e.kind = FailureKind::Fatal;
@@ -280,7 +280,7 @@ impl OpenAiAnalyzer {
         }
         let usage = &envelope["usage"];
         let tokens = |k: &str| usage[k].as_i64().and_then(|v| i32::try_from(v).ok());
-        Attempt::Ok(AnalyzerOutput {
+        Attempt::Ok(Box::new(AnalyzerOutput {
             analysis,
             model: self.model.clone(),
             prompt_version: self.prompt.version.clone(),
@@ -291,7 +291,8 @@ impl OpenAiAnalyzer {
             raw_response: Some(envelope),
             provenance: self.provenance(),
             dropped_quotes: vec![],
-        })
+            retell_signals: vec![],
+        }))
     }
 }
 

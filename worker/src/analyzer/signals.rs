@@ -9,11 +9,14 @@
 //! 3. A transfer Retell reports as cancelled or failed (`disconnection_reason`
 //!    `transfer_cancelled` or `transfer_failed`): `handoff_failed`, `bad`.
 //!
-//! Every reason a signal adds starts with "Retell signal", and an analysis
-//! decided by rule 1 carries `prompt_version = "retell-signals-v1"`, so the call
-//! page shows which signal decided.
+//! Every reason a signal adds starts with "Retell signal", an analysis decided
+//! by rule 1 carries `prompt_version = "retell-signals-v1"`, and every signal
+//! that decided or changed the verdict is recorded as a code
+//! ([`RetellSignal`], stored in `call_analyses.retell_signals`), so the call
+//! page names it without reading reason text.
 
 use domain::analysis::{Analysis, Flag, RecommendedAction, Verdict};
+use domain::signals::RetellSignal;
 
 use super::provenance::{self, Provenance};
 use super::{AnalyzerOutput, CallContext};
@@ -26,8 +29,6 @@ const SECOND_OPINION_MAX_SCORE: u8 = 60;
 /// The highest score of a call whose transfer Retell reports as failed.
 const FAILED_TRANSFER_MAX_SCORE: u8 = 35;
 
-const FAILED_TRANSFERS: &[&str] = &["transfer_cancelled", "transfer_failed"];
-
 fn analysis_field<'a>(call: &'a CallContext, key: &str) -> Option<&'a serde_json::Value> {
     call.retell_analysis.as_ref().and_then(|r| r.get(key))
 }
@@ -39,11 +40,12 @@ pub fn voicemail(call: &CallContext, model: &str) -> Option<AnalyzerOutput> {
     if !in_voicemail && !reached {
         return None;
     }
-    let which = if in_voicemail {
-        "call_analysis.in_voicemail = true"
+    let signal = if in_voicemail {
+        RetellSignal::InVoicemail
     } else {
-        "disconnection_reason = voicemail_reached"
+        RetellSignal::VoicemailReached
     };
+    let which = signal.field();
     Some(AnalyzerOutput {
         analysis: Analysis {
             evidence: vec![],
@@ -65,13 +67,20 @@ pub fn voicemail(call: &CallContext, model: &str) -> Option<AnalyzerOutput> {
         transcript_truncated: false,
         provenance: Provenance::new(provenance::RETELL_SIGNALS, None),
         dropped_quotes: vec![],
+        retell_signals: vec![signal],
     })
 }
 
-/// Rules 2 and 3, applied to the judge's analysis.
-pub fn second_opinion(call: &CallContext, mut a: Analysis) -> Analysis {
+/// Rules 2 and 3, applied to the judge's analysis: the analysis as it stands
+/// after them, and the signals that changed it (none when it is unchanged).
+pub fn second_opinion(call: &CallContext, mut a: Analysis) -> (Analysis, Vec<RetellSignal>) {
     let reason = call.disconnection_reason.as_deref().unwrap_or("");
-    if FAILED_TRANSFERS.contains(&reason) {
+    let failed_transfer = match reason {
+        "transfer_cancelled" => Some(RetellSignal::TransferCancelled),
+        "transfer_failed" => Some(RetellSignal::TransferFailed),
+        _ => None,
+    };
+    if let Some(signal) = failed_transfer {
         if !a.flags.contains(&Flag::HandoffFailed) {
             a.flags.push(Flag::HandoffFailed);
         }
@@ -81,10 +90,10 @@ pub fn second_opinion(call: &CallContext, mut a: Analysis) -> Analysis {
         a.reasons.push(format!(
             "Retell signal disconnection_reason = {reason}: the transfer did not complete"
         ));
-        return a;
+        return (a, vec![signal]);
     }
     if a.verdict != Verdict::Good {
-        return a;
+        return (a, vec![]);
     }
     let unsuccessful =
         analysis_field(call, "call_successful").and_then(|v| v.as_bool()) == Some(false);
@@ -95,15 +104,22 @@ pub fn second_opinion(call: &CallContext, mut a: Analysis) -> Analysis {
         (true, true) => "call_successful = false and user_sentiment = Negative",
         (true, false) => "call_successful = false",
         (false, true) => "user_sentiment = Negative",
-        (false, false) => return a,
+        (false, false) => return (a, vec![]),
     };
+    let signals = [
+        (unsuccessful, RetellSignal::CallUnsuccessful),
+        (negative, RetellSignal::NegativeSentiment),
+    ]
+    .into_iter()
+    .filter_map(|(on, s)| on.then_some(s))
+    .collect();
     a.verdict = Verdict::NeedsReview;
     a.score = Some(a.score.unwrap_or(0).min(SECOND_OPINION_MAX_SCORE));
     a.recommended_action = RecommendedAction::HumanFollowUp;
     a.reasons.push(format!(
         "Retell signal {disagreement} while the judge said good: a human should decide"
     ));
-    a
+    (a, signals)
 }
 
 #[cfg(test)]
@@ -148,9 +164,15 @@ mod tests {
         let out = voicemail(&call(None, Some(json!({"in_voicemail": true}))), "gpt").unwrap();
         assert_eq!(out.analysis.flags, vec![Flag::Voicemail]);
         assert_eq!(out.prompt_version, SIGNALS_VERSION);
+        assert_eq!(out.retell_signals, vec![RetellSignal::InVoicemail]);
         assert!(out.analysis.reasons[0].contains("in_voicemail"));
         assert!(out.analysis.validate().is_ok());
-        assert!(voicemail(&call(Some("voicemail_reached"), None), "gpt").is_some());
+        assert_eq!(
+            voicemail(&call(Some("voicemail_reached"), None), "gpt")
+                .unwrap()
+                .retell_signals,
+            vec![RetellSignal::VoicemailReached]
+        );
         assert!(voicemail(
             &call(Some("user_hangup"), Some(json!({"in_voicemail": false}))),
             "gpt"
@@ -160,7 +182,9 @@ mod tests {
 
     #[test]
     fn an_unsuccessful_or_negative_call_the_judge_calls_good_gets_a_second_opinion() {
-        let a = second_opinion(&call(None, Some(json!({"call_successful": false}))), good());
+        let (a, signals) =
+            second_opinion(&call(None, Some(json!({"call_successful": false}))), good());
+        assert_eq!(signals, vec![RetellSignal::CallUnsuccessful]);
         assert_eq!(a.verdict, Verdict::NeedsReview);
         assert_eq!(a.score, Some(60));
         assert!(a
@@ -168,17 +192,18 @@ mod tests {
             .last()
             .unwrap()
             .contains("call_successful = false"));
-        let a = second_opinion(
+        let (a, signals) = second_opinion(
             &call(None, Some(json!({"user_sentiment": "Negative"}))),
             good(),
         );
+        assert_eq!(signals, vec![RetellSignal::NegativeSentiment]);
         assert!(a
             .reasons
             .last()
             .unwrap()
             .contains("user_sentiment = Negative"));
         assert!(a.validate().is_ok());
-        let a = second_opinion(
+        let (a, signals) = second_opinion(
             &call(
                 None,
                 Some(json!({"call_successful": true, "user_sentiment": "Positive"})),
@@ -186,11 +211,29 @@ mod tests {
             good(),
         );
         assert_eq!(a, good());
+        assert!(signals.is_empty(), "nothing changed, nothing recorded");
+        let both = json!({"call_successful": false, "user_sentiment": "negative"});
+        let (_, signals) = second_opinion(&call(None, Some(both.clone())), good());
+        assert_eq!(
+            signals,
+            vec![
+                RetellSignal::CallUnsuccessful,
+                RetellSignal::NegativeSentiment
+            ]
+        );
+        let mut flagged = good();
+        flagged.verdict = Verdict::Bad;
+        let (_, signals) = second_opinion(&call(None, Some(both)), flagged);
+        assert!(
+            signals.is_empty(),
+            "a judge that already flagged the call was not overridden"
+        );
     }
 
     #[test]
     fn a_failed_transfer_is_a_failed_handoff() {
-        let a = second_opinion(&call(Some("transfer_cancelled"), None), good());
+        let (a, signals) = second_opinion(&call(Some("transfer_cancelled"), None), good());
+        assert_eq!(signals, vec![RetellSignal::TransferCancelled]);
         assert_eq!(a.verdict, Verdict::Bad);
         assert_eq!(a.flags, vec![Flag::HandoffFailed]);
         assert!(a.score.unwrap() < 40);

@@ -8,3 +8,4 @@ mod http;
 mod openai;
 mod queue;
 mod reanalysis_limits;
+mod signals;

@@ -82,6 +82,7 @@ impl HeuristicAnalyzer {
             transcript_truncated: false,
             provenance: Provenance::new(provenance::HEURISTIC, None),
             dropped_quotes: vec![],
+            retell_signals: vec![],
         }
     }
 }

@@ -1,0 +1,146 @@
+//! One call's page: it loads the call, its analyses and its events, and lays out
+//! the panels, one file each: the summary with re-analysis (`summary`), the
+//! review panel (`review_panel`), the transcript (`transcript`) with the
+//! analysis's quotes highlighted (`evidence`) and the recording (`player`, read
+//! from the events by `recording`), Retell's metadata (`metadata`), the stored
+//! analysis and earlier attempts (`analyses`), the marker naming the Retell
+//! signal that decided (`signal_marker`) and the raw events (`events`).
+
+mod analyses;
+mod events;
+mod evidence;
+mod metadata;
+mod player;
+mod recording;
+mod review_panel;
+mod signal_marker;
+mod summary;
+mod transcript;
+
+use dioxus::prelude::*;
+
+use crate::api::use_api;
+use crate::format::mask_phone;
+use crate::platform;
+use crate::urlstate::ViewState;
+use crate::views::shell::{use_dealerships, zone_of};
+use crate::Route;
+
+use analyses::AnalysisSection;
+use events::EventsSection;
+use metadata::MetadataSection;
+use review_panel::ReviewPanel;
+use summary::Summary;
+use transcript::{shown_texts, TranscriptSection};
+
+#[component]
+pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> Element {
+    let api = use_api();
+    let mut call = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api.clone();
+        async move { api.call(&dealership_id, &call_id).await }
+    }));
+    let api2 = use_api();
+    let mut analyses = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api2.clone();
+        async move { api.analyses(&dealership_id, &call_id).await }
+    }));
+    let api3 = use_api();
+    let mut events = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api3.clone();
+        async move { api.events(&dealership_id, &call_id).await }
+    }));
+    let dealerships = use_dealerships();
+    let zone = zone_of(&dealerships.read(), &dealership_id);
+
+    // After a re-analysis request, wait for the worker's new attempt, then reload the
+    // summary and the analyses together (so "Analyzed" is not left stale).
+    let watch = {
+        let api = use_api();
+        let (d, c) = (dealership_id.clone(), call_id.clone());
+        move |_| {
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            spawn(async move {
+                let before = api.analyses(&d, &c).await.map(|a| a.len()).unwrap_or(0);
+                for _ in 0..60 {
+                    platform::sleep_ms(2_000).await;
+                    if api.analyses(&d, &c).await.map(|a| a.len()).unwrap_or(0) > before {
+                        break;
+                    }
+                }
+                call.restart();
+                analyses.restart();
+            });
+        }
+    };
+    let dealer_name = dealerships
+        .read()
+        .iter()
+        .find(|d| d.id == dealership_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| dealership_id.clone());
+    // The current analysis, once loaded: its signals and evidence mark the page.
+    let latest = match &*analyses.read() {
+        Some(Ok(rows)) => rows.first().cloned(),
+        _ => None,
+    };
+    let loaded_events = match &*events.read() {
+        Some(Ok(rows)) => rows.clone(),
+        _ => vec![],
+    };
+    // The quote a clicked reason points at, highlighted more strongly.
+    let focused = use_signal(|| None::<usize>);
+
+    let back = Route::Calls { view: view.clone() };
+    let (title, body) = match &*call.read() {
+        None => (
+            format!("Call at {dealer_name}"),
+            rsx! { crate::components::Loading { what: "the call" } },
+        ),
+        Some(Err(e)) => (
+            format!("Call at {dealer_name}"),
+            rsx! { crate::components::ErrorNote { error: e.clone(), on_retry: move |_| call.restart() } },
+        ),
+        Some(Ok(c)) => (
+            format!(
+                "Call with {} · {dealer_name} · {}",
+                mask_phone(c.customer_phone.as_deref()),
+                platform::format_in_zone(&c.first_event_at, &zone, true)
+            ),
+            {
+                let (roles, texts) =
+                    shown_texts(c.transcript_turns.as_ref(), c.transcript.as_deref());
+                let quotes = evidence::quotes(
+                    &c.reasons,
+                    latest.as_ref().map(|a| a.analysis_text.as_str()),
+                );
+                let (pieces, found) = evidence::mark(&texts, &quotes);
+                let targets = evidence::reason_targets(c.reasons.len(), &quotes, &found);
+                rsx! {
+                    div { class: "detail-grid",
+                        Summary { call: c.clone(), zone: zone.clone(), latest: latest.clone(), targets, focused, on_reanalysis: watch }
+                        ReviewPanel { dealership_id: c.dealership_id.clone(), call_id: c.call_id.clone(), zone: zone.clone(),
+                            verdict: c.verdict.clone(), flags: c.flags.clone() }
+                        section { class: "panel", id: "chat-panel",
+                            h2 { "Chat" }
+                            button { id: "chat-send", disabled: true, "Send message to customer (future)" }
+                            p { class: "muted", "Messaging customers from the dashboard is planned; for now, follow up by phone." }
+                        }
+                    }
+                    TranscriptSection { roles, pieces, focused,
+                        recording: recording::recording_url(&loaded_events), starts: recording::turn_starts(&loaded_events) }
+                    MetadataSection { call: c.clone() }
+                    AnalysisSection { analyses: analyses.read().clone(), zone: zone.clone(),
+                        on_requested: move |_| { call.restart(); analyses.restart(); } }
+                    EventsSection { events: events.read().clone(), zone: zone.clone(), on_retry: move |_| events.restart() }
+                }
+            },
+        ),
+    };
+    rsx! {
+        Link { to: back, class: "back", "← Back to the list" }
+        h1 { id: "call-title", "{title}" }
+        p { class: "muted", id: "call-id", "Call ID {call_id}" }
+        {body}
+    }
+}

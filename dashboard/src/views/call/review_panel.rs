@@ -1,0 +1,225 @@
+//! The call's review panel: current state, the workflow buttons (optimistic,
+//! rolled back with a message when the database refuses), keyboard shortcuts,
+//! notes and comments, the human label, and the call's history.
+
+use dioxus::prelude::*;
+
+use crate::api::use_api;
+use crate::components::{ErrorNote, Flash, LabelForm, Loading, ReviewControls, ReviewNote};
+use crate::format::humanize;
+use crate::labels::history_line;
+use crate::platform;
+use crate::review::{
+    assign_candidates, assign_choice, note_text, notes_caption, AssignChoice, Change, ReviewState,
+    ReviewStatus, StatusUi,
+};
+use crate::views::queue::use_team_members;
+use crate::views::shell::{use_me, use_reviews_changed};
+
+/// The call's review: current state, the workflow (optimistic, rolled back with a
+/// message when the database refuses), keyboard shortcuts, and the history.
+#[component]
+pub fn ReviewPanel(
+    dealership_id: String,
+    call_id: String,
+    zone: String,
+    verdict: Option<String>,
+    flags: Vec<String>,
+) -> Element {
+    let api = use_api();
+    let me = use_me();
+    let mut changed = use_reviews_changed();
+    let mut loaded = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api.clone();
+        async move { api.review(&dealership_id, &call_id).await }
+    }));
+    let api2 = use_api();
+    let mut history = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api2.clone();
+        async move { api.history(&dealership_id, &call_id).await }
+    }));
+    let team = use_team_members();
+    let mut state = use_signal(|| None::<ReviewState>);
+    let mut composing = use_signal(|| None::<ReviewStatus>);
+    let mut flash = use_signal(|| None::<Flash>);
+    use_effect(move || {
+        if let Some(Ok(row)) = &*loaded.read() {
+            state.set(Some(match row {
+                Some(r) => ReviewState {
+                    status: Some(r.status),
+                    assignee_id: r.assignee_id.clone(),
+                    assignee_name: r.assignee.as_ref().map(|a| a.full_name.clone()),
+                    notes: r.notes.clone(),
+                },
+                None => ReviewState {
+                    status: None,
+                    assignee_id: None,
+                    assignee_name: None,
+                    notes: None,
+                },
+            }));
+        }
+    });
+
+    let act = {
+        let api = use_api();
+        let (d, c) = (dealership_id.clone(), call_id.clone());
+        move |change: Change| {
+            let Some(before) = state.peek().clone() else {
+                return;
+            };
+            if let Err(why) = change.validate(before.status) {
+                flash.set(Some(Flash {
+                    ok: false,
+                    text: why,
+                }));
+                return;
+            }
+            composing.set(None);
+            state.set(Some(change.apply(&before)));
+            flash.set(Some(Flash {
+                ok: true,
+                text: "Saving…".into(),
+            }));
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            spawn(async move {
+                match api.change_review(&d, &c, &change).await {
+                    Ok(saved) => {
+                        let shown = change.apply(&before);
+                        state.set(Some(ReviewState {
+                            status: Some(saved.status),
+                            assignee_id: saved.assignee_id,
+                            notes: saved.notes,
+                            ..shown
+                        }));
+                        flash.set(Some(Flash {
+                            ok: true,
+                            text: change.confirmation(&c),
+                        }));
+                        history.restart();
+                        *changed.write() += 1;
+                    }
+                    Err(e) => {
+                        state.set(Some(before));
+                        flash.set(Some(Flash {
+                            ok: false,
+                            text: format!("Not saved: {e}"),
+                        }));
+                    }
+                }
+            });
+        }
+    };
+
+    let me_now = me.read().clone();
+    let current = state.read().clone();
+    let Some(current) = current else {
+        return match &*loaded.read() {
+            Some(Err(e)) => {
+                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } ErrorNote { error: e.clone(), on_retry: move |_| loaded.restart() } } }
+            }
+            _ => {
+                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } Loading { what: "the review" } } }
+            }
+        };
+    };
+    let candidates = team()
+        .map(|(m, a)| assign_candidates(&me_now, &m, &a, &dealership_id))
+        .unwrap_or_default();
+    let on_key = {
+        let me_now = me_now.clone();
+        let current = current.clone();
+        let mut act = act.clone();
+        move |e: KeyboardEvent| {
+            // Typing a note or picking an assignee: letters are text, not commands.
+            if !me_now.role.can_review() || !crate::platform::focus_target().allows_shortcuts() {
+                return;
+            }
+            let Key::Character(c) = e.key() else { return };
+            if c == "c"
+                && assign_choice(&me_now, current.assignee_id.as_deref()) == AssignChoice::Claim
+            {
+                act(Change::Assign {
+                    to: Some(me_now.user_id.clone()),
+                    name: Some(me_now.full_name.clone()),
+                });
+            } else if let Some(to) = crate::review::status_from_shortcut(&c) {
+                if to.needs_notes() {
+                    composing.set(Some(to));
+                } else {
+                    act(Change::Status { to, notes: None });
+                }
+            }
+        }
+    };
+    let reopened_note = notes_caption(current.status, current.notes.is_some()).is_some();
+    let assignee = match (&current.assignee_id, &current.assignee_name) {
+        (Some(id), _) if *id == me_now.user_id => "You".to_string(),
+        (Some(_), Some(name)) => name.clone(),
+        (Some(_), None) => "Someone outside your view".to_string(),
+        (None, _) => "Unassigned".to_string(),
+    };
+
+    rsx! {
+        section { class: "panel", id: "review-panel", tabindex: "0", onkeydown: on_key,
+            h2 { "Review" }
+            dl { class: "facts",
+                dt { "Status" } dd { strong { id: "review-status", "data-status": "{current.status.map(|s| s.as_str()).unwrap_or_default()}",
+                    {current.status.map(|s| humanize(s.as_str())).unwrap_or_else(|| "No review".into())} } }
+                dt { "Assignee" } dd { id: "review-assignee", "{assignee}" }
+                dt { "Notes" }
+                dd {
+                    // The label sits in the value column so a long caption does not
+                    // squeeze the notes into a narrow strip.
+                    if let Some(caption) = notes_caption(current.status, current.notes.is_some()) {
+                        div { id: "review-notes-label", class: "muted caption", "{caption}" }
+                    }
+                    span { id: "review-notes", class: if reopened_note { "muted" } else { "" },
+                        {current.notes.clone().unwrap_or_else(|| "–".into())} }
+                }
+            }
+            div { id: "review-actions",
+                ReviewControls {
+                    state: current.clone(),
+                    me: me_now.clone(),
+                    candidates,
+                    composing: composing(),
+                    on_compose: move |s| composing.set(s),
+                    on_change: act,
+                }
+            }
+            div { id: "flash", class: "flash", role: "status", "aria-live": "polite",
+                match flash() {
+                    Some(f) if f.ok => rsx! { span { class: "ok", "{f.text}" } },
+                    Some(f) => rsx! { span { class: "error", "{f.text}" } },
+                    None => rsx! {},
+                }
+            }
+            if me_now.role.can_review() {
+                p { class: "muted", "Keys (with this panel focused): r reviewed · f follow-up · s resolve · e escalate · o re-open · c claim." }
+                ReviewNote { dealership_id: dealership_id.clone(), call_id: call_id.clone(), status: current.status,
+                    on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
+            }
+            LabelForm { dealership_id: dealership_id.clone(), call_id: call_id.clone(),
+                machine_verdict: verdict.clone(), machine_flags: flags.clone(), can_review: me_now.role.can_review(),
+                on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
+            h3 { "History" }
+            match &*history.read() {
+                None => rsx! { Loading { what: "the history" } },
+                Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| history.restart() } },
+                Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "No review activity yet." } },
+                Some(Ok(rows)) => rsx! {
+                    ol { id: "review-history", class: "history",
+                        for h in rows.iter() {
+                            li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}", "data-kind": "{h.kind}",
+                                span { class: "muted", {platform::format_in_zone(&h.created_at, &zone, true)} } " · "
+                                {history_line(h)}
+                                if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{note_text(&n)}”" } }
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
