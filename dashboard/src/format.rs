@@ -1,18 +1,19 @@
 //! How values read to people: masked phone numbers, durations, labels for verdicts,
 //! flags, review states and the analyzer. Pure and host-tested.
 
-/// Shows only the last four digits, so a screen share or screenshot does not leak
-/// a customer's number: `+1 617 555 0101` -> `••• 0101`.
-pub fn mask_phone(phone: Option<&str>) -> String {
-    let digits: Vec<char> = phone
+/// How the customer's number reads on screen, from `calls.customer_phone_last4`
+/// (the browser never gets the full number): `0101` -> `••• 0101`; empty (a number
+/// of 4 digits or fewer) -> `••••`; none -> `unknown`.
+pub fn mask_phone(last4: Option<&str>) -> String {
+    let digits: String = last4
         .unwrap_or_default()
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    match digits.len() {
-        0 => "unknown".into(),
-        n if n <= 4 => "••••".into(),
-        n => format!("••• {}", digits[n - 4..].iter().collect::<String>()),
+    match (last4, digits.len()) {
+        (None, _) => "unknown".into(),
+        (Some(_), n) if n >= 4 => format!("••• {}", &digits[n - 4..]),
+        (Some(_), _) => "••••".into(),
     }
 }
 
@@ -80,15 +81,16 @@ mod tests {
 
     #[test]
     fn a_phone_number_shows_only_its_last_four_digits() {
-        assert_eq!(mask_phone(Some("+1 (617) 555-0101")), "••• 0101");
+        assert_eq!(mask_phone(Some("0101")), "••• 0101");
+        // A full number, should one ever arrive, still shows only its last four.
         assert_eq!(mask_phone(Some("+16175550199")), "••• 0199");
     }
 
     #[test]
     fn a_missing_or_too_short_phone_reveals_nothing() {
         assert_eq!(mask_phone(None), "unknown");
-        assert_eq!(mask_phone(Some("anonymous")), "unknown");
-        assert_eq!(mask_phone(Some("1234")), "••••");
+        assert_eq!(mask_phone(Some("")), "••••");
+        assert_eq!(mask_phone(Some("anonymous")), "••••");
     }
 
     #[test]

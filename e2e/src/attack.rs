@@ -37,6 +37,9 @@ pub struct Column {
     pub type_name: String,
     /// Identity or generated: a client cannot write it.
     pub generated: bool,
+    /// Whether `authenticated` may select it (column privileges hide some, such as
+    /// `calls.customer_phone`).
+    pub readable: bool,
 }
 
 /// A table or view (or materialized view, foreign table) in `public` or `reporting`.
@@ -54,6 +57,37 @@ impl Relation {
     }
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+    /// The columns `authenticated` may not select.
+    pub fn hidden_columns(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| !c.readable)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+    /// `query` reading only the columns `authenticated` may select: a `select=*`
+    /// (or no select) becomes the list of those, when some are hidden.
+    pub fn readable_query(&self, query: &str) -> String {
+        if self.hidden_columns().is_empty() {
+            return query.to_string();
+        }
+        let list: Vec<&str> = self
+            .columns
+            .iter()
+            .filter(|c| c.readable)
+            .map(|c| c.name.as_str())
+            .collect();
+        let select = format!("select={}", list.join(","));
+        if query.contains("select=*") {
+            query.replace("select=*", &select)
+        } else if query.contains("select=") {
+            query.to_string()
+        } else if query.is_empty() {
+            select
+        } else {
+            format!("{query}&{select}")
+        }
     }
     pub fn kind_name(&self) -> &'static str {
         match self.kind.as_str() {
@@ -112,7 +146,11 @@ pub async fn catalogue() -> Catalogue {
                        order by a.attnum) as column_types,
                 array(select a.attidentity <> '' or a.attgenerated <> '' from pg_attribute a
                        where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-                       order by a.attnum) as column_generated
+                       order by a.attnum) as column_generated,
+                array(select has_column_privilege('authenticated', c.oid, a.attnum, 'SELECT')
+                        from pg_attribute a
+                       where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                       order by a.attnum) as column_readable
            from pg_class c
            join pg_namespace n on n.oid = c.relnamespace
           where n.nspname in ('public', 'reporting')
@@ -128,6 +166,7 @@ pub async fn catalogue() -> Catalogue {
             let names: Vec<String> = row.get("column_names");
             let types: Vec<String> = row.get("column_types");
             let generated: Vec<bool> = row.get("column_generated");
+            let readable: Vec<bool> = row.get("column_readable");
             Relation {
                 schema: row.get("schema"),
                 name: row.get("name"),
@@ -136,10 +175,12 @@ pub async fn catalogue() -> Catalogue {
                     .into_iter()
                     .zip(types)
                     .zip(generated)
-                    .map(|((name, type_name), generated)| Column {
+                    .zip(readable)
+                    .map(|(((name, type_name), generated), readable)| Column {
                         name,
                         type_name,
                         generated,
+                        readable,
                     })
                     .collect(),
             }
@@ -516,7 +557,7 @@ const UPSET: &str = "Agent: Thanks for calling, how can I help?\nUser: This is t
 
 /// One flagged call in csm.north's dealership and one in csm.south's, each with its
 /// event, analysis job, analysis, open review and review event, plus a processing
-/// error each; so every table and view has a row of either side.
+/// error and a number reveal each; so every table and view has a row of either side.
 #[derive(Clone, Debug)]
 pub struct Seed {
     pub north_call: String,
@@ -656,6 +697,21 @@ async fn make_seed() -> Seed {
         assert_eq!(
             answer.status, 201,
             "the service key seeds a processing error: {}",
+            answer.text
+        );
+    }
+    for (user_id, (dealership, call_id, _, _)) in [NORTH_ID, SOUTH_ID].into_iter().zip(&calls) {
+        let answer = send(
+            Method::POST,
+            "/rest/v1/phone_reveals",
+            As::Service,
+            &[],
+            Some(&json!({ "user_id": user_id, "dealership_id": dealership, "call_id": call_id })),
+        )
+        .await;
+        assert_eq!(
+            answer.status, 201,
+            "the service key seeds a number reveal: {}",
             answer.text
         );
     }

@@ -724,3 +724,70 @@ async fn the_filter_boxes_follow_the_url_back_and_a_search_is_encoded_once() {
     assert_eq!(shown, "\"oil change\" & tires");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_csm_reveals_a_callers_number_on_purpose_and_it_is_recorded_while_payloads_stay_masked() {
+    let calls = ensure_calls().await;
+    let browser = signed_in_as_north("reveal").await;
+    open_calls_until_visible(&browser, &calls.north_booked).await;
+    browser
+        .wait_for(&format!("tr.call-row[data-call='{}']", calls.north_booked))
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    let masked = browser
+        .until("the masked number", || async {
+            let text = browser.texts("#customer-phone").await.join("");
+            text.contains("0123").then_some(text)
+        })
+        .await;
+    assert!(
+        masked.contains("••• 0123") && !masked.contains("555"),
+        "{masked}"
+    );
+    // The raw payloads come masked from the database (call_events); they sit in
+    // collapsed <details>, so read their text content rather than what is shown.
+    let payloads = browser
+        .until("the events", || async {
+            let text = browser
+                .eval("return Array.from(document.querySelectorAll('#events pre.json')).map(e => e.textContent).join('\\n')")
+                .await;
+            let text = text.as_str().unwrap_or_default().to_string();
+            text.contains("customer").then_some(text)
+        })
+        .await;
+    assert!(
+        payloads.contains("***0123") && !payloads.contains("6175550123"),
+        "{payloads}"
+    );
+
+    browser
+        .wait_for("#reveal-phone")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let full = browser
+        .wait_for("#customer-phone-full")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(full, "+16175550123");
+
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&env("DATABASE_URL"))
+        .await
+        .expect("connect to the stack's database");
+    let (reveals,): (i64,) = sqlx::query_as(
+        "select count(*) from public.phone_reveals r join public.profiles p on p.user_id = r.user_id \
+          where r.call_id = $1 and p.full_name = 'Nora North'",
+    )
+    .bind(&calls.north_booked)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(reveals, 1, "the reveal is recorded with who revealed it");
+    browser.close().await;
+}

@@ -1,6 +1,7 @@
 -- The stored transcript tsvector and its search (migration 20261215000200): the
 -- column is exactly the old index expression and follows the transcript, the GIN
--- index answers both the column and the old computed field, and what each role
+-- index answers the column (the old computed field transcript_search(calls) is
+-- gone since 20261218000100: column privileges refuse whole-row functions), and what each role
 -- finds through it is what row-level security lets it read. Needs
 -- supabase/seed.sql (the demo users).
 --
@@ -10,7 +11,7 @@
 --   kia-hingham    t36-kia     "quokkakia"    (the admin only)
 --   honda-quincy   t36-empty   no transcript
 begin;
-select plan(19);
+select plan(17);
 
 \set admin '''a0000000-0000-4000-8000-000000000001'''
 \set morgan '''a0000000-0000-4000-8000-000000000002'''
@@ -47,11 +48,6 @@ select is(
 );
 update public.calls set transcript = 'Agent: Honda of Quincy. User: My quokkanorth is making noises.'
  where dealership_id = 'honda-quincy' and call_id = 't36-north';
-select is_empty(
-  $$ select c.call_id from public.calls c
-      where c.call_id like 't36-%' and public.transcript_search(c) is distinct from c.transcript_tsv $$,
-  'The old computed field transcript_search(calls) returns the stored column'
-);
 
 /** The indexes */
 select ok(
@@ -72,7 +68,6 @@ declare
 begin
   foreach q in array array[
     $q$select call_id from public.calls where transcript_tsv @@ websearch_to_tsquery('english', 'quokkanorth')$q$,
-    $q$select c.call_id from public.calls c where public.transcript_search(c) @@ websearch_to_tsquery('english', 'quokkanorth')$q$,
     $q$select call_id from public.calls_export where transcript_tsv @@ websearch_to_tsquery('english', 'quokkanorth')$q$,
     $q$select call_id from public.calls_export where transcript_search @@ websearch_to_tsquery('english', 'quokkanorth')$q$]
   loop
@@ -85,15 +80,15 @@ $$;
 select is(
   (select count(distinct query)::int from t36_plans
     where query like '%from public.calls %' and plan like '%calls_transcript_tsv_idx%'),
-  2,
-  'On calls, the column and the old computed field are both answered by calls_transcript_tsv_idx'
+  1,
+  'On calls, the column is answered by calls_transcript_tsv_idx'
 );
 select is(
   (select count(distinct query)::int from t36_plans p
     where exists (select 1 from t36_plans q where q.query = p.query and q.plan like '%transcript_tsv @@%')
       and not exists (select 1 from t36_plans q where q.query = p.query and q.plan like '%to_tsvector%')),
-  4,
-  'Every form of the search (column, computed field, both calls_export columns) compares the stored column and computes no tsvector'
+  3,
+  'Every form of the search (the column, both calls_export columns) compares the stored column and computes no tsvector'
 );
 reset enable_seqscan;
 
@@ -110,11 +105,6 @@ select is_empty(
       where transcript_tsv @@ websearch_to_tsquery('english', 'quokkasouth')
          or transcript_tsv @@ websearch_to_tsquery('english', 'quokkakia') $$,
   'csm.north finds no call of another dealership by its words'
-);
-select is_empty(
-  $$ select c.call_id from public.calls c
-      where public.transcript_search(c) @@ websearch_to_tsquery('english', 'quokkasouth') $$,
-  'Nor through the old computed field'
 );
 select results_eq(
   $$ select call_id from public.calls_export

@@ -54,6 +54,7 @@ pub struct CallRow {
     pub dealership_id: String,
     pub call_id: String,
     pub first_event_at: String,
+    /// The last 4 digits (`customer_phone_last4`; empty for 4 digits or fewer).
     pub customer_phone: Option<String>,
     pub duration_sec: Option<i64>,
     pub verdict: Option<String>,
@@ -65,6 +66,13 @@ pub struct CallRow {
     pub review_status: Option<String>,
     pub analysis_model: Option<String>,
 }
+
+/// The columns of [`CallDetail`]: the API roles may not read `customer_phone`
+/// (nor `select=*`), only its last 4 digits.
+const CALL_DETAIL_SELECT: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,\
+duration_sec,transcript,transcript_turns,customer_phone:customer_phone_last4,agent_id,\
+disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,\
+analysis_model,analyzed_at,review_status";
 
 /// The call as stored, for the detail page. Kept as JSON where the content varies by
 /// sender (turns, metadata, Retell's analysis).
@@ -79,6 +87,7 @@ pub struct CallDetail {
     pub duration_sec: Option<i64>,
     pub transcript: Option<String>,
     pub transcript_turns: Option<Value>,
+    /// The last 4 digits (`customer_phone_last4`; empty for 4 digits or fewer).
     pub customer_phone: Option<String>,
     pub agent_id: Option<String>,
     pub disconnection_reason: Option<String>,
@@ -119,6 +128,8 @@ pub struct EventRow {
     pub event_type: String,
     pub occurred_at: String,
     pub received_at: String,
+    /// The payload with its phone fields masked (`call_events.payload`).
+    #[serde(rename = "payload")]
     pub raw_payload: Value,
 }
 
@@ -188,7 +199,7 @@ impl Api {
                 &[
                     eq("dealership_id", dealership_id),
                     eq("call_id", call_id),
-                    pair("select", "*"),
+                    pair("select", CALL_DETAIL_SELECT),
                 ],
             )
             .await?;
@@ -214,20 +225,16 @@ impl Api {
         .await
     }
 
+    /// The call's events, oldest first, their phone fields masked by the database
+    /// (`call_events`: the raw payloads themselves are not readable).
     pub async fn events(
         &self,
         dealership_id: &str,
         call_id: &str,
     ) -> Result<Vec<EventRow>, ApiError> {
-        let select = "event_id,event_type,occurred_at,received_at,raw_payload";
-        self.get(
-            "events",
-            &[
-                eq("dealership_id", dealership_id),
-                eq("call_id", call_id),
-                pair("select", select),
-                pair("order", "occurred_at.asc"),
-            ],
+        self.rpc(
+            "call_events",
+            &json!({ "p_dealership_id": dealership_id, "p_call_id": call_id }),
         )
         .await
     }

@@ -6,8 +6,8 @@ use dioxus::prelude::*;
 
 use crate::api::data::{AnalysisRow, CallDetail as Call};
 use crate::api::{use_api, ApiError};
-use crate::components::VerdictBadge;
-use crate::format::{analyzer_label, duration, humanize, mask_phone};
+use crate::components::{RevealPhone, VerdictBadge};
+use crate::format::{analyzer_label, duration, humanize};
 use crate::platform;
 use crate::views::shell::{use_dealerships, use_me};
 
@@ -79,7 +79,8 @@ pub fn Summary(
                     }
                 }
                 dt { "Flags" } dd { for f in call.flags.iter() { span { class: "flag", "{humanize(f)}" } } }
-                dt { "Customer" } dd { {mask_phone(call.customer_phone.as_deref())} }
+                dt { "Customer" } dd { RevealPhone { dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(),
+                    last4: call.customer_phone.clone(), can_reveal: me.read().role.can_review() } }
                 dt { "Duration" } dd { {duration(call.duration_sec)} }
                 dt { "Occurred" } dd { id: "occurred-at", {time(&Some(call.first_event_at.clone()))} }
                 dt { "Started / ended" } dd { {time(&call.started_at)} " / " {time(&call.ended_at)} }
