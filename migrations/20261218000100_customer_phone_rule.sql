@@ -16,12 +16,18 @@
  *   dealership: private.authorize_call_action) and records who revealed which
  *   call's number, and when, in public.phone_reveals.
  *
+ * Not masked: a number spoken in the transcript, or one a sender puts in free-form
+ * metadata or Retell's dynamic variables; the rule covers the fields that carry
+ * the caller's number by contract.
+ *
  * The service role (api, worker) and the reporting logins are unchanged.
  * A column added to calls or events later is not readable by the API roles
  * until a migration grants it (docs/data-model.md says so).
  */
 
-/** The masks */
+/** The masks. A stored generated column rewrites calls once, under an exclusive
+ * lock (as 20261215000200's and 20261217000200's do): on a large production
+ * table, deploy in a quiet hour. */
 alter table public.calls
   add column customer_phone_last4 text
   generated always as (
@@ -126,7 +132,9 @@ grant execute on function public.call_events(text, text) to authenticated;
 /** Revealing the number, audited */
 create table public.phone_reveals (
   id bigint generated always as identity primary key,
-  user_id uuid not null references public.profiles (user_id),
+  -- Kept when the person is deleted (docs/admin.md "Delete user"): the audit row
+  -- stays, without whom.
+  user_id uuid null references public.profiles (user_id) on delete set null,
   dealership_id text not null,
   call_id text not null,
   revealed_at timestamptz not null default now(),
@@ -135,7 +143,7 @@ create table public.phone_reveals (
 create index phone_reveals_call_idx on public.phone_reveals (dealership_id, call_id, revealed_at desc);
 create index phone_reveals_user_idx on public.phone_reveals (user_id);
 alter table public.phone_reveals enable row level security;
-comment on table public.phone_reveals is 'Who revealed which call''s customer number, and when. Written only by public.reveal_customer_phone.';
+comment on table public.phone_reveals is 'Who revealed which call''s customer number, and when (user_id null: the person was deleted since). Written only by public.reveal_customer_phone.';
 
 create policy "Users can view number reveals of their dealerships' calls"
   on public.phone_reveals for select to authenticated

@@ -92,8 +92,12 @@ impl TeamState {
         }
     }
 
-    fn period(&self, now_ms: f64) -> (String, String) {
-        let (start, end) = self.window.bounds_ms(now_ms);
+    /// The period's `[from, to)`: a custom range's days are local days of `zone`
+    /// (the screen's zone: the dealership's, or the viewer's for all of them).
+    fn period(&self, now_ms: f64, zone: &str) -> (String, String) {
+        let (start, end) = self
+            .window
+            .bounds_in_zone_ms(now_ms, |t| crate::platform::zone_offset_ms(zone, t));
         (iso_from_ms(start), iso_from_ms(end))
     }
 
@@ -101,29 +105,29 @@ impl TeamState {
         self.csm.as_deref().filter(|c| *c != UNASSIGNED)
     }
 
-    pub fn csm_stats_args(&self, now_ms: f64) -> Value {
-        let (from, to) = self.period(now_ms);
+    pub fn csm_stats_args(&self, now_ms: f64, zone: &str) -> Value {
+        let (from, to) = self.period(now_ms, zone);
         json!({ "p_from": from, "p_to": to, "p_dealership_id": self.dealership })
     }
 
-    pub fn dealership_stats_args(&self, now_ms: f64) -> Value {
-        let (from, to) = self.period(now_ms);
+    pub fn dealership_stats_args(&self, now_ms: f64, zone: &str) -> Value {
+        let (from, to) = self.period(now_ms, zone);
         json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid() })
     }
 
-    pub fn flow_args(&self, now_ms: f64) -> Value {
-        let (from, to) = self.period(now_ms);
-        json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid(), "p_dealership_id": self.dealership })
+    pub fn flow_args(&self, now_ms: f64, zone: &str) -> Value {
+        let (from, to) = self.period(now_ms, zone);
+        json!({ "p_from": from, "p_to": to, "p_csm": self.csm_uuid(), "p_dealership_id": self.dealership, "p_timezone": zone })
     }
 
     /// The unresolved items (`review_queue`): the team's, narrowed by CSM (the
     /// assignee), dealership, age bucket, review status and the period in which they
     /// were flagged (`flagged_at`; none with `all_time`, as the backlog numbers
     /// count them).
-    pub fn unresolved_filters(&self, now_ms: f64) -> Vec<(String, String)> {
+    pub fn unresolved_filters(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
         let mut q = Vec::new();
         if !self.all_time {
-            let (from, to) = self.period(now_ms);
+            let (from, to) = self.period(now_ms, zone);
             q.push(("flagged_at".into(), format!("gte.{from}")));
             q.push(("flagged_at".into(), format!("lt.{to}")));
         }
@@ -145,8 +149,8 @@ impl TeamState {
         q
     }
 
-    pub fn unresolved_query(&self, now_ms: f64) -> Vec<(String, String)> {
-        let mut q = self.unresolved_filters(now_ms);
+    pub fn unresolved_query(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters(now_ms, zone);
         q.push(("select".into(), UNRESOLVED_COLUMNS.into()));
         q.push((
             "order".into(),
@@ -156,8 +160,8 @@ impl TeamState {
         q
     }
 
-    pub fn unresolved_csv_query(&self, now_ms: f64) -> Vec<(String, String)> {
-        let mut q = self.unresolved_filters(now_ms);
+    pub fn unresolved_csv_query(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
+        let mut q = self.unresolved_filters(now_ms, zone);
         q.push(("select".into(), UNRESOLVED_CSV_COLUMNS.into()));
         q.push((
             "order".into(),
@@ -223,8 +227,8 @@ impl TeamState {
 
     /// The status changes behind "reviews done", "resolved" and "escalations"
     /// (`review_history`), with the same definition as `team_csm_stats`.
-    pub fn activity_query(&self, now_ms: f64) -> Vec<(String, String)> {
-        let (from, to) = self.period(now_ms);
+    pub fn activity_query(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
+        let (from, to) = self.period(now_ms, zone);
         let mut q = vec![
             ("status_changed".to_string(), "is.true".to_string()),
             ("actor_id".into(), "not.is.null".into()),
@@ -433,23 +437,28 @@ mod tests {
     #[test]
     fn the_overview_functions_get_the_period_and_filters() {
         let s = sample();
-        let args = s.csm_stats_args(NOW);
+        let args = s.csm_stats_args(NOW, "UTC");
         assert_eq!(args["p_from"], "2026-11-01T00:00:00.000Z");
         assert_eq!(args["p_to"], "2026-11-08T00:00:00.000Z");
         assert_eq!(args["p_dealership_id"], "honda-quincy");
         assert_eq!(
-            s.dealership_stats_args(NOW)["p_csm"],
+            s.dealership_stats_args(NOW, "UTC")["p_csm"],
             "a0000000-0000-4000-8000-000000000003"
         );
-        let flow = s.flow_args(NOW);
+        let flow = s.flow_args(NOW, "UTC");
         assert_eq!(flow["p_dealership_id"], "honda-quincy");
-        let all = TeamState::default().flow_args(NOW);
+        // The chart's days are the screen zone's local days.
+        assert_eq!(
+            s.flow_args(NOW, "America/New_York")["p_timezone"],
+            "America/New_York"
+        );
+        let all = TeamState::default().flow_args(NOW, "UTC");
         assert!(all["p_csm"].is_null() && all["p_dealership_id"].is_null());
         let unassigned = TeamState {
             csm: Some(UNASSIGNED.into()),
             ..TeamState::default()
         };
-        assert!(unassigned.dealership_stats_args(NOW)["p_csm"].is_null());
+        assert!(unassigned.dealership_stats_args(NOW, "UTC")["p_csm"].is_null());
     }
 
     #[test]
@@ -460,7 +469,7 @@ mod tests {
             age: Some("1_to_3d".into()),
             ..backlog
         };
-        let q = with_age.unresolved_query(NOW);
+        let q = with_age.unresolved_query(NOW, "UTC");
         assert!(q.contains(&("dealership_id".into(), "eq.honda-quincy".into())));
         assert!(q.contains(&(
             "assignee_id".into(),
@@ -484,15 +493,15 @@ mod tests {
             ..TeamState::default()
         };
         assert!(nobody
-            .unresolved_query(NOW)
+            .unresolved_query(NOW, "UTC")
             .contains(&("assignee_id".into(), "is.null".into())));
-        let csv = sample().unresolved_csv_query(NOW);
+        let csv = sample().unresolved_csv_query(NOW, "UTC");
         assert!(csv.contains(&("limit".into(), CSV_LIMIT.to_string())));
     }
 
     #[test]
     fn the_unresolved_lists_period_and_status_filters_narrow_its_rows() {
-        let q = sample().unresolved_query(NOW);
+        let q = sample().unresolved_query(NOW, "UTC");
         let flagged: Vec<&str> = q
             .iter()
             .filter(|(k, _)| k == "flagged_at")
@@ -511,14 +520,14 @@ mod tests {
             window: Window::Last24h,
             ..TeamState::default()
         };
-        let q = day.unresolved_query(NOW);
+        let q = day.unresolved_query(NOW, "UTC");
         assert!(q.contains(&(
             "flagged_at".into(),
             format!("gte.{}", iso_from_ms(NOW - 86_400_000.0))
         )));
         assert_eq!(
-            sample().unresolved_csv_query(NOW)[..4],
-            sample().unresolved_query(NOW)[..4],
+            sample().unresolved_csv_query(NOW, "UTC")[..4],
+            sample().unresolved_query(NOW, "UTC")[..4],
             "the CSV has the list's filters"
         );
         assert_eq!(TeamState::parse(&sample().to_query_string()), sample());
@@ -577,7 +586,7 @@ mod tests {
             kind: Some("resolved".into()),
             ..sample()
         };
-        let q = s.activity_query(NOW);
+        let q = s.activity_query(NOW, "UTC");
         assert!(q.contains(&("to_status".into(), "eq.resolved".into())));
         assert!(q.contains(&("status_changed".into(), "is.true".into())));
         assert!(q.contains(&("created_at".into(), "gte.2026-11-01T00:00:00.000Z".into())));
@@ -591,7 +600,7 @@ mod tests {
             ..sample()
         };
         assert!(done
-            .activity_query(NOW)
+            .activity_query(NOW, "UTC")
             .iter()
             .all(|(k, _)| k != "to_status"));
     }

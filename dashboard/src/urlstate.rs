@@ -338,7 +338,7 @@ pub fn parse_verdict(s: &str) -> Option<Verdict> {
 }
 
 const LIST_COLUMNS: &str =
-    "dealership_id,call_id,first_event_at,customer_phone:customer_phone_last4,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
+    "dealership_id,call_id,first_event_at,customer_phone_last4,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
 // Human columns of `calls_export`, renamed (`alias:column`) for the CSV header. The
 // phone is masked by the view (last 4 digits); the full number never leaves Postgres.
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";

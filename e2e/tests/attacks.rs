@@ -272,9 +272,32 @@ async fn a_csm_reads_no_row_of_another_dealership_from_any_exposed_table_or_view
     ledger.finish();
 }
 
+/// The columns `authenticated` must not select (migration 20261218000100). Pinned
+/// here, so a later grant that exposes one fails the suite instead of shrinking
+/// what it checks.
+const HIDDEN_COLUMNS: &[(&str, &[&str])] = &[
+    ("public.calls", &["customer_phone"]),
+    (
+        "public.events",
+        &["raw_body", "raw_payload", "customer_phone"],
+    ),
+];
+
 /// A column `authenticated` may not select (the customer's number, raw payloads)
 /// is refused outright, alone or through `select=*`, even on csm.north's own rows.
 async fn hidden_columns_are_refused(relation: &Relation, t: &Tenant, north: &str) {
+    if let Some((_, pinned)) = HIDDEN_COLUMNS
+        .iter()
+        .find(|(n, _)| *n == relation.qualified())
+    {
+        for column in *pinned {
+            assert!(
+                relation.hidden_columns().contains(column),
+                "{}.{column} must not be readable by authenticated",
+                relation.qualified()
+            );
+        }
+    }
     let profile = read_profile(&relation.schema);
     for query in std::iter::once("select=*".to_string()).chain(
         relation

@@ -50,11 +50,6 @@ async fn review_transitions_offered_by_the_dashboard_are_exactly_the_databases()
             .expect("private.review_transition_allowed answers")
             .get("allowed");
             let offered = ReviewStatus::targets(from).contains(&to);
-            assert_eq!(
-                offered,
-                ReviewStatus::transition_allowed(from, to),
-                "targets and transition_allowed agree"
-            );
             if offered != allowed {
                 differences.push(format!(
                     "{} -> {}: dashboard {}, database {}",

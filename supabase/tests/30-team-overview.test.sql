@@ -14,7 +14,7 @@
 --   k1 kia-hingham      bad           open, unassigned, flagged 1 h ago (admin only)
 --   j1 nissan-plymouth  bad           flagged 2026-01-05 10:00 UTC, resolved by Sam 2026-01-06 09:00 UTC
 begin;
-select plan(37);
+select plan(39);
 
 \set nora '''a0000000-0000-4000-8000-000000000003'''
 \set sam '''a0000000-0000-4000-8000-000000000004'''
@@ -75,13 +75,13 @@ select ok(
 select ok(
   not has_function_privilege('anon', 'public.team_csm_stats(timestamptz, timestamptz, text)', 'execute')
     and not has_function_privilege('anon', 'public.team_dealership_stats(timestamptz, timestamptz, uuid)', 'execute')
-    and not has_function_privilege('anon', 'public.team_daily_flow(timestamptz, timestamptz, uuid, text)', 'execute'),
+    and not has_function_privilege('anon', 'public.team_daily_flow(timestamptz, timestamptz, uuid, text, text)', 'execute'),
   'anon cannot call the team overview functions'
 );
 select ok(
   has_function_privilege('authenticated', 'public.team_csm_stats(timestamptz, timestamptz, text)', 'execute')
     and has_function_privilege('authenticated', 'public.team_dealership_stats(timestamptz, timestamptz, uuid)', 'execute')
-    and has_function_privilege('authenticated', 'public.team_daily_flow(timestamptz, timestamptz, uuid, text)', 'execute')
+    and has_function_privilege('authenticated', 'public.team_daily_flow(timestamptz, timestamptz, uuid, text, text)', 'execute')
     and has_table_privilege('authenticated', 'public.review_queue', 'select')
     and has_table_privilege('authenticated', 'public.review_history', 'select'),
   'authenticated can read the views and call the functions'
@@ -159,6 +159,18 @@ select results_eq(
        from public.team_daily_flow('2026-01-05 12:00+00', '2026-01-06 08:00+00') $$,
   $$ values ('2026-01-05'::date, 0::bigint, 0::bigint), ('2026-01-06'::date, 0::bigint, 0::bigint) $$,
   'Partial first and last days count only what falls inside the period'
+);
+select results_eq(
+  $$ select day, flagged, resolved
+       from public.team_daily_flow('2026-01-05 00:00+14', '2026-01-08 00:00+14', null, null, 'Pacific/Kiritimati') $$,
+  $$ values ('2026-01-05'::date, 0::bigint, 0::bigint), ('2026-01-06'::date, 1::bigint, 1::bigint),
+            ('2026-01-07'::date, 0::bigint, 0::bigint) $$,
+  'In a zone the days are its local days: flagged at 10:00 UTC on Jan 5 is midnight on Jan 6 at UTC+14'
+);
+select throws_ok(
+  $$ select * from public.team_daily_flow(now() - interval '1 day', now(), null, null, 'Mars/Olympus') $$,
+  '22023', 'unknown time zone Mars/Olympus',
+  'An unknown zone is refused'
 );
 
 /** Morgan Manager (Nora and Sam report to him) */

@@ -54,8 +54,9 @@ pub struct CallRow {
     pub dealership_id: String,
     pub call_id: String,
     pub first_event_at: String,
-    /// The last 4 digits (`customer_phone_last4`; empty for 4 digits or fewer).
-    pub customer_phone: Option<String>,
+    /// The last 4 digits (empty for 4 digits or fewer); the full number only
+    /// through `reveal_customer_phone`.
+    pub customer_phone_last4: Option<String>,
     pub duration_sec: Option<i64>,
     pub verdict: Option<String>,
     pub score: Option<i64>,
@@ -70,7 +71,7 @@ pub struct CallRow {
 /// The columns of [`CallDetail`]: the API roles may not read `customer_phone`
 /// (nor `select=*`), only its last 4 digits.
 const CALL_DETAIL_SELECT: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,\
-duration_sec,transcript,transcript_turns,customer_phone:customer_phone_last4,agent_id,\
+duration_sec,transcript,transcript_turns,customer_phone_last4,agent_id,\
 disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,\
 analysis_model,analyzed_at,review_status";
 
@@ -87,8 +88,9 @@ pub struct CallDetail {
     pub duration_sec: Option<i64>,
     pub transcript: Option<String>,
     pub transcript_turns: Option<Value>,
-    /// The last 4 digits (`customer_phone_last4`; empty for 4 digits or fewer).
-    pub customer_phone: Option<String>,
+    /// The last 4 digits (empty for 4 digits or fewer); the full number only
+    /// through `reveal_customer_phone`.
+    pub customer_phone_last4: Option<String>,
     pub agent_id: Option<String>,
     pub disconnection_reason: Option<String>,
     pub retell_analysis: Option<Value>,
@@ -128,9 +130,9 @@ pub struct EventRow {
     pub event_type: String,
     pub occurred_at: String,
     pub received_at: String,
-    /// The payload with its phone fields masked (`call_events.payload`).
-    #[serde(rename = "payload")]
-    pub raw_payload: Value,
+    /// The payload as received, with its phone fields masked (`call_events.payload`;
+    /// the raw payload itself is not readable).
+    pub payload: Value,
 }
 
 fn eq(key: &str, value: &str) -> (String, String) {
@@ -560,8 +562,9 @@ impl Api {
         &self,
         state: &TeamState,
         now_ms: f64,
+        zone: &str,
     ) -> Result<Vec<CsmStats>, ApiError> {
-        self.rpc("team_csm_stats", &state.csm_stats_args(now_ms))
+        self.rpc("team_csm_stats", &state.csm_stats_args(now_ms, zone))
             .await
     }
 
@@ -569,10 +572,11 @@ impl Api {
         &self,
         state: &TeamState,
         now_ms: f64,
+        zone: &str,
     ) -> Result<Vec<DealershipStats>, ApiError> {
         self.rpc(
             "team_dealership_stats",
-            &state.dealership_stats_args(now_ms),
+            &state.dealership_stats_args(now_ms, zone),
         )
         .await
     }
@@ -581,25 +585,33 @@ impl Api {
         &self,
         state: &TeamState,
         now_ms: f64,
+        zone: &str,
     ) -> Result<Vec<FlowDay>, ApiError> {
-        self.rpc("team_daily_flow", &state.flow_args(now_ms)).await
+        self.rpc("team_daily_flow", &state.flow_args(now_ms, zone))
+            .await
     }
 
     pub async fn unresolved(
         &self,
         state: &TeamState,
         now_ms: f64,
+        zone: &str,
     ) -> Result<Vec<QueueItem>, ApiError> {
-        self.get("review_queue", &state.unresolved_query(now_ms))
+        self.get("review_queue", &state.unresolved_query(now_ms, zone))
             .await
     }
 
     /// The unresolved items as CSV from `review_queue_export`: the queue's rows with
     /// the free-text cells (notes, names, call ids) formula-safe.
-    pub async fn unresolved_csv(&self, state: &TeamState, now_ms: f64) -> Result<String, ApiError> {
+    pub async fn unresolved_csv(
+        &self,
+        state: &TeamState,
+        now_ms: f64,
+        zone: &str,
+    ) -> Result<String, ApiError> {
         self.get_csv(
             "review_queue_export",
-            &state.unresolved_csv_query(now_ms),
+            &state.unresolved_csv_query(now_ms, zone),
             UNRESOLVED_CSV_NUMERIC,
         )
         .await
@@ -609,8 +621,9 @@ impl Api {
         &self,
         state: &TeamState,
         now_ms: f64,
+        zone: &str,
     ) -> Result<Vec<ActivityRow>, ApiError> {
-        self.get("review_history", &state.activity_query(now_ms))
+        self.get("review_history", &state.activity_query(now_ms, zone))
             .await
     }
 }

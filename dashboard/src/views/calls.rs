@@ -245,7 +245,7 @@ pub fn Calls(view: ViewState) -> Element {
                                     td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_label, true)} }
                                     if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)}
                                         if is_not_set_up(&zones, &row.dealership_id) { span { class: "not-set-up", "{NOT_SET_UP}" } } } }
-                                    td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone.as_deref())} }
+                                    td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone_last4.as_deref())} }
                                     td { "data-label": "Duration", {duration(row.duration_sec)} }
                                     td {
                                         VerdictBadge { verdict: row.verdict.clone() }

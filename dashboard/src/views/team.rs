@@ -17,26 +17,34 @@ use crate::team::{flow_summary, TeamState, AGE_BUCKETS, UNASSIGNED};
 use crate::time::{day_from_ms, Window};
 use crate::urlstate::{parse_verdict, ViewState};
 use crate::views::queue::use_team_members;
-use crate::views::shell::{use_dealerships, use_me, zone_of};
+use crate::views::shell::{screen_zone, use_dealerships, use_me, zone_of};
 use crate::Route;
 
 #[component]
 pub fn Team(state: TeamState) -> Element {
     let api = use_api();
+    let dealerships = use_dealerships();
     let mut csm = use_resource(use_reactive!(|state| {
         let api = api.clone();
-        async move { api.csm_stats(&state, platform::now_ms()).await }
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.csm_stats(&state, platform::now_ms(), &zone).await }
     }));
     let api2 = use_api();
     let mut dealers = use_resource(use_reactive!(|state| {
         let api = api2.clone();
-        async move { api.dealership_stats(&state, platform::now_ms()).await }
+        let zone = team_zone(&state, &dealerships.read());
+        async move {
+            api.dealership_stats(&state, platform::now_ms(), &zone)
+                .await
+        }
     }));
     let api3 = use_api();
     let mut flow = use_resource(use_reactive!(|state| {
         let api = api3.clone();
-        async move { api.daily_flow(&state, platform::now_ms()).await }
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.daily_flow(&state, platform::now_ms(), &zone).await }
     }));
+    let zone = team_zone(&state, &dealerships.read());
     let me = use_me();
 
     let people = match &*csm.read() {
@@ -108,7 +116,7 @@ pub fn Team(state: TeamState) -> Element {
         }
         div { class: "health-grid",
             section { class: "panel", id: "team-flow",
-                h2 { "Flagged calls vs. resolutions per day (UTC)" }
+                h2 { "Flagged calls vs. resolutions per day ({zone})" }
                 {chart}
             }
             section { class: "panel", id: "team-dealerships",
@@ -141,6 +149,8 @@ impl TeamRoute {
 #[component]
 fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
     let navigator = use_navigator();
+    let dealerships = use_dealerships();
+    let zone = team_zone(&state, &dealerships.read());
     let me = use_me();
     let members = use_team_members();
     let (from_initial, to_initial) = match &state.window {
@@ -192,8 +202,8 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                 button { id: "team-range-custom", class: if custom_open() { "chip active" } else { "chip" },
                     onclick: move |_| custom_open.set(true), "Custom…" }
                 if custom_open() {
-                    input { r#type: "date", "aria-label": "From (UTC)", value: "{from}", oninput: move |e| from.set(e.value()) }
-                    input { r#type: "date", "aria-label": "To (UTC)", value: "{until}", oninput: move |e| until.set(e.value()) }
+                    input { r#type: "date", "aria-label": "From ({zone})", value: "{from}", oninput: move |e| from.set(e.value()) }
+                    input { r#type: "date", "aria-label": "To ({zone})", value: "{until}", oninput: move |e| until.set(e.value()) }
                     button { class: "chip", id: "team-range-apply", onclick: {
                         let state = state.clone();
                         move |_| match Window::custom(&from(), &until()) {
@@ -201,7 +211,7 @@ fn TeamFilters(state: TeamState, to: TeamRoute) -> Element {
                             None => error.set(Some("Pick a start date on or before the end date.")),
                         }
                     }, "Apply dates" }
-                    span { class: "muted", "(UTC days)" }
+                    span { class: "muted", "(days in {zone})" }
                     if let Some(msg) = error() { span { class: "error", "{msg}" } }
                 }
             }
@@ -345,6 +355,7 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
 #[component]
 pub fn TeamUnresolved(state: TeamState) -> Element {
     let api = use_api();
+    let dealerships = use_dealerships();
     let mut reloads = use_signal(|| 0u32);
     let changed = crate::views::shell::use_reviews_changed();
     let items = use_resource(use_reactive!(|state| {
@@ -353,11 +364,11 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
         // A saved change (a reassignment, a resolution) reloads the list and its count,
         // so a row that no longer matches the filters leaves it.
         let _ = changed();
-        async move { api.unresolved(&state, platform::now_ms()).await }
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.unresolved(&state, platform::now_ms(), &zone).await }
     }));
     let team = use_team_members();
     let mut export = use_signal(|| None::<Result<String, ApiError>>);
-    let dealerships = use_dealerships();
     let name_of = |id: &str| {
         dealerships
             .read()
@@ -401,8 +412,9 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
             let (api, state) = (api.clone(), state.clone());
             async move {
                 export.set(Some(Ok("Preparing the CSV…".into())));
+                let zone = team_zone(&state, &dealerships.read());
                 let result = api
-                    .unresolved_csv(&state, platform::now_ms())
+                    .unresolved_csv(&state, platform::now_ms(), &zone)
                     .await
                     .and_then(|csv| {
                         platform::download("unresolved.csv", "text/csv", &csv)
@@ -472,11 +484,12 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
 #[component]
 pub fn TeamActivity(state: TeamState) -> Element {
     let api = use_api();
+    let dealerships = use_dealerships();
     let mut rows = use_resource(use_reactive!(|state| {
         let api = api.clone();
-        async move { api.activity(&state, platform::now_ms()).await }
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.activity(&state, platform::now_ms(), &zone).await }
     }));
-    let dealerships = use_dealerships();
     let what = match state.kind.as_deref() {
         Some("resolved") => "Resolutions",
         Some("escalated") => "Escalations",
@@ -519,4 +532,10 @@ pub fn TeamActivity(state: TeamState) -> Element {
         div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Activity } }
         {body}
     }
+}
+
+/// The team screens' zone, by the one rule: the selected dealership's, else the
+/// viewer's. Custom ranges are local days of it, and the daily chart's bars too.
+fn team_zone(state: &TeamState, dealerships: &[crate::api::data::Dealership]) -> String {
+    screen_zone(state.dealership.as_deref(), dealerships).unwrap_or_else(platform::viewer_zone)
 }

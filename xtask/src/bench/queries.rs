@@ -20,9 +20,9 @@ use super::{stats, Bench, Part};
 use crate::keys;
 use crate::pg::Cluster;
 
-const LIST_COLUMNS: &str = "dealership_id,call_id,first_event_at,customer_phone:customer_phone_last4,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
+const LIST_COLUMNS: &str = "dealership_id,call_id,first_event_at,customer_phone_last4,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
 /// What the call page asks of `calls` (the dashboard's `CALL_DETAIL_SELECT`).
-const CALL_DETAIL_COLUMNS: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,duration_sec,transcript,transcript_turns,customer_phone:customer_phone_last4,agent_id,disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status";
+const CALL_DETAIL_COLUMNS: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,duration_sec,transcript,transcript_turns,customer_phone_last4,agent_id,disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status";
 const LIST_ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,call_started_at,customer_name,customer_phone_masked,timezone,call_summary";
@@ -484,7 +484,7 @@ fn queries_for(
         q("calls 7d, CSV export", Request::Get { path: "calls_export", params: { let mut x = week.clone(); x.push(p("select", CSV_COLUMNS)); x.push(p("order", LIST_ORDER)); x.push(p("limit", "10000")); x }, count: false, csv: true }),
         // Call detail.
         q("call detail: call", get("calls", one_call(CALL_DETAIL_COLUMNS))),
-        q("call detail: analyses", get("call_analyses", { let mut x = one_call("id,created_at,status,verdict,model,prompt_version,analysis_text:analysis::text,error"); x.push(p("order", "id.desc")); x })),
+        q("call detail: analyses", get("call_analyses", { let mut x = one_call("id,created_at,status,verdict,model,prompt_version,analysis_text:analysis::text,error,retell_signals"); x.push(p("order", "id.desc")); x })),
         q("call detail: events", Request::Rpc { function: "call_events", args: json!({"p_dealership_id": d, "p_call_id": call_id}) }),
         q("call detail: review", get("call_reviews", one_call("status,assignee_id,notes,flagged_at,resolved_at,assignee:profiles!assignee_id(full_name)"))),
         q("call detail: history", get("review_history", { let mut x = one_call(HISTORY_COLUMNS); x.push(p("order", "created_at.desc,id.desc")); x })),

@@ -40,7 +40,7 @@ pub fn misbehaving_phase(chaos: &mut Chaos) -> Result<()> {
     pause(sup, RECOVERY)?;
     let acked = sender.finish();
     let check = check_stored(cluster, &stack.db, &prefix, &acked)?;
-    let (_, _) = check_analyses(cluster, &stack.db, sup)?;
+    let (_, wrong) = check_analyses(cluster, &stack.db, sup)?;
     let outcomes = analysis_outcomes(cluster, &stack.db, &prefix)?;
 
     let mut failures = Vec::new();
@@ -54,6 +54,11 @@ pub fn misbehaving_phase(chaos: &mut Chaos) -> Result<()> {
         failures.push(format!(
             "misbehaving LLM: {} events but {} verdicts and {} failures",
             check.found, outcomes.ok, outcomes.failed
+        ));
+    }
+    if wrong > 0 {
+        failures.push(format!(
+            "misbehaving LLM: {wrong} jobs do not have exactly one analysis"
         ));
     }
     if outcomes.failed_unrecorded > 0 {

@@ -1,5 +1,5 @@
 //! The call's events as received: type, when it happened and arrived, and the
-//! raw payload.
+//! payload (from `call_events`, its phone fields masked).
 
 use dioxus::prelude::*;
 
@@ -24,7 +24,7 @@ pub fn EventsSection(
                     summary {
                         "{e.event_type} · occurred {platform::format_in_zone(&e.occurred_at, &zone, true)} · received {platform::format_in_zone(&e.received_at, &zone, true)}"
                     }
-                    pre { class: "json", {serde_json::to_string_pretty(&e.raw_payload).unwrap_or_default()} }
+                    pre { class: "json", {serde_json::to_string_pretty(&e.payload).unwrap_or_default()} }
                 }
             }
         },

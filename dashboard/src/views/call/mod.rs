@@ -104,7 +104,7 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         Some(Ok(c)) => (
             format!(
                 "Call with {} · {dealer_name} · {}",
-                mask_phone(c.customer_phone.as_deref()),
+                mask_phone(c.customer_phone_last4.as_deref()),
                 platform::format_in_zone(&c.first_event_at, &zone, true)
             ),
             {

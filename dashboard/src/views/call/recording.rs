@@ -1,6 +1,6 @@
 //! The call's recording, read from the Retell events the page already loads
-//! (`events.raw_payload`, which row-level security gives to exactly the users
-//! who see the call): `call.recording_url`, and each turn's start from
+//! (`call_events`: the payloads with their phone fields masked, for exactly the
+//! users who see the call): `call.recording_url`, and each turn's start from
 //! `call.transcript_object[].words[].start` (seconds).
 
 use serde_json::Value;
@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::api::data::EventRow;
 
 fn call_field<'a>(e: &'a EventRow, key: &str) -> Option<&'a Value> {
-    e.raw_payload.get("call").and_then(|c| c.get(key))
+    e.payload.get("call").and_then(|c| c.get(key))
 }
 
 /// The newest event's `recording_url`, if it is an http(s) address (anything
@@ -68,7 +68,7 @@ mod tests {
             event_type: "call_ended".into(),
             occurred_at: "2026-12-02T10:00:00Z".into(),
             received_at: "2026-12-02T10:00:01Z".into(),
-            raw_payload: payload,
+            payload,
         }
     }
 

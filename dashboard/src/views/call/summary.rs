@@ -79,8 +79,8 @@ pub fn Summary(
                     }
                 }
                 dt { "Flags" } dd { for f in call.flags.iter() { span { class: "flag", "{humanize(f)}" } } }
-                dt { "Customer" } dd { RevealPhone { dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(),
-                    last4: call.customer_phone.clone(), can_reveal: me.read().role.can_review() } }
+                dt { "Customer" } dd { RevealPhone { key: "{call.dealership_id}/{call.call_id}", dealership_id: call.dealership_id.clone(), call_id: call.call_id.clone(),
+                    last4: call.customer_phone_last4.clone(), can_reveal: me.read().role.can_review() } }
                 dt { "Duration" } dd { {duration(call.duration_sec)} }
                 dt { "Occurred" } dd { id: "occurred-at", {time(&Some(call.first_event_at.clone()))} }
                 dt { "Started / ended" } dd { {time(&call.started_at)} " / " {time(&call.ended_at)} }
