@@ -12,8 +12,38 @@ use crate::normalize::{
     DEFAULT_NORMALIZED_EVENT_TYPE, MAX_DURATION_MS, MAX_EVENT_TYPE_CHARS, MAX_ID_CHARS,
 };
 
-/// Ids and event types must hold a non-blank character (the server refuses blank ones).
-const NOT_BLANK: &str = "\\S";
+/// What the server counts as blank: Rust's `char::is_whitespace`, which `str::trim`
+/// removes (the Unicode White_Space set), as inclusive ranges.
+const BLANK: [(char, char); 10] = [
+    ('\u{9}', '\u{d}'),
+    (' ', ' '),
+    ('\u{85}', '\u{85}'),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// Ids and event types must hold a non-blank character (the server refuses blank
+/// ones): a character outside [`BLANK`]. Spelled out, because a regex `\S` differs
+/// from Rust's whitespace (U+0085 is whitespace to Rust, not to ECMAScript; U+FEFF
+/// the other way round), and schemathesis found the difference.
+fn not_blank() -> String {
+    let class: String = BLANK
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                format!("\\u{:04x}", a as u32)
+            } else {
+                format!("\\u{:04x}-\\u{:04x}", a as u32, b as u32)
+            }
+        })
+        .collect();
+    format!("[^{class}]")
+}
 
 pub async fn serve() -> Json<Value> {
     Json(document().clone())
@@ -198,10 +228,10 @@ fn build() -> Value {
                     "description": "Our contract. Unknown extra fields are accepted and kept in the stored raw payload.",
                     "required": ["event_id", "dealership_id", "call_id", "timestamp"],
                     "properties": {
-                        "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK, "description": "Idempotency key chosen by the sender." },
-                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK, "nullable": true, "default": DEFAULT_NORMALIZED_EVENT_TYPE, "description": "Absent or null means the default." },
+                        "event_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": not_blank(), "description": "Idempotency key chosen by the sender." },
+                        "event_type": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": not_blank(), "nullable": true, "default": DEFAULT_NORMALIZED_EVENT_TYPE, "description": "Absent or null means the default." },
                         "dealership_id": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "description": "Dealership slug; unknown ones are registered automatically (marked not set up). A secret scoped to some dealerships may name only those (else 403)." },
-                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK },
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": not_blank() },
                         "timestamp": { "type": "string", "format": "date-time", "description": "RFC 3339 with any offset; from 2020-01-01T00:00:00Z to at most 24 hours after receipt (else 422 timestamp_out_of_range)." },
                         "transcript": { "type": "string", "nullable": true },
                         "customer": { "type": "object", "nullable": true, "properties": {
@@ -219,7 +249,7 @@ fn build() -> Value {
                     "description": "Retell's native envelope. `event_type` is accepted for `event`, and `data` for `call`. The idempotency key is derived: retell:<event>:<call_id>:<first 16 hex digits of sha256(raw body)>.",
                     "required": ["event", "call"],
                     "properties": {
-                        "event": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": NOT_BLANK,
+                        "event": { "type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_CHARS, "pattern": not_blank(),
                                    "example": "call_ended",
                                    "description": "call_started, call_ended, call_analyzed, transcript_updated, transfer_started, transfer_bridged, transfer_cancelled, transfer_ended. Any other type is stored too (ranked as a mid-call update), and its call object is held to the same RetellCall schema as a known type's." },
                         "call": { "$ref": "#/components/schemas/RetellCall" }
@@ -230,7 +260,7 @@ fn build() -> Value {
                     "type": "object",
                     "required": ["call_id"],
                     "properties": {
-                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": NOT_BLANK },
+                        "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": not_blank() },
                         "agent_id": { "type": "string", "nullable": true },
                         "call_status": { "type": "string", "nullable": true, "example": "ended" },
                         "direction": { "type": "string", "nullable": true, "description": "inbound: the customer is from_number; outbound: the customer is to_number." },
@@ -280,4 +310,21 @@ fn build() -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schemas_blank_is_exactly_what_the_server_trims() {
+        let in_blank = |c: char| BLANK.iter().any(|&(a, b)| (a..=b).contains(&c));
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(in_blank(c), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
+        assert_eq!(
+            not_blank(),
+            "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000]"
+        );
+    }
 }
