@@ -2,26 +2,13 @@
 //! restores the session (refreshing it before expiry) and shows sign-in or the app.
 
 mod api;
-mod bulk;
 mod components;
 mod config;
-#[cfg(test)]
-mod contrast;
-mod csv;
-mod format;
-mod health;
-mod keys;
-mod labels;
-mod place;
+mod hooks;
+mod model;
 mod platform;
-mod querystring;
-mod queue_row;
-mod queue_state;
-mod review;
 mod session;
-mod team;
-mod time;
-mod urlstate;
+mod state;
 mod views;
 
 use dioxus::prelude::*;
@@ -29,10 +16,10 @@ use dioxus::prelude::*;
 use api::auth;
 use api::ApiError;
 use config::Config;
-use review::QueueState;
+use model::review::QueueState;
 use session::{AuthState, Session, SessionCtx, EXPIRED_NOTICE};
-use team::TeamState;
-use urlstate::ViewState;
+use state::call_list::ViewState;
+use state::team_view::TeamState;
 use views::{
     CallDetail, Calls, Health, Login, NotFound, Queue, Shell, Team, TeamActivity, TeamUnresolved,
 };
@@ -270,7 +257,7 @@ mod tests {
         let next = queue.with_dealership(Some("b".into()));
         assert_eq!(next.dealership().as_deref(), Some("b"));
         assert!(
-            matches!(next, Route::Queue { state } if state.sort == queue_state::QueueSort::Oldest)
+            matches!(next, Route::Queue { state } if state.sort == state::queue_view::QueueSort::Oldest)
         );
         let team = Route::TeamUnresolved {
             state: TeamState::parse("csm=unassigned&age=over_3d"),

@@ -88,7 +88,7 @@ mod imp {
         .call1(&JsValue::NULL, &date);
         match formatted.ok().and_then(|v| v.as_string()) {
             Some(s) if !s.is_empty() => s,
-            _ => crate::time::utc_label(iso),
+            _ => crate::model::time::utc_label(iso),
         }
     }
 
@@ -149,12 +149,12 @@ mod imp {
     }
 
     /// What has the keyboard focus, for deciding whether a key is a shortcut.
-    pub fn focus_target() -> crate::keys::FocusTarget {
+    pub fn focus_target() -> crate::model::keys::FocusTarget {
         let active = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.active_element());
         let Some(active) = active else {
-            return crate::keys::FocusTarget::default();
+            return crate::model::keys::FocusTarget::default();
         };
         let editable = active
             .dyn_ref::<web_sys::HtmlElement>()
@@ -163,7 +163,7 @@ mod imp {
             active.closest("dialog, [role=dialog], [role=alertdialog]"),
             Ok(Some(_))
         );
-        crate::keys::FocusTarget {
+        crate::model::keys::FocusTarget {
             tag: active.tag_name().to_ascii_lowercase(),
             editable,
             in_dialog,
@@ -311,7 +311,7 @@ mod imp {
     }
 
     pub fn format_in_zone(iso: &str, _zone: &str, _with_date: bool) -> String {
-        crate::time::utc_label(iso)
+        crate::model::time::utc_label(iso)
     }
 
     /// The host has no zone data: UTC.
@@ -319,8 +319,8 @@ mod imp {
         0.0
     }
 
-    pub fn focus_target() -> crate::keys::FocusTarget {
-        crate::keys::FocusTarget::default()
+    pub fn focus_target() -> crate::model::keys::FocusTarget {
+        crate::model::keys::FocusTarget::default()
     }
 
     pub fn focus(_id: &str) {}

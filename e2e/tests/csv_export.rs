@@ -10,10 +10,10 @@ use std::time::Duration;
 use e2e::{env, eventually, post_event, rest, rpc, sign_in};
 use serde_json::json;
 
-/// The dashboard's export columns (`CSV_COLUMNS` in dashboard/src/urlstate.rs).
+/// The dashboard's export columns (`CSV_COLUMNS` in dashboard/src/state/call_list.rs).
 const SELECT: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 
-/// The unresolved list's export columns (`UNRESOLVED_CSV_COLUMNS` in dashboard/src/team.rs).
+/// The unresolved list's export columns (`UNRESOLVED_CSV_COLUMNS` in dashboard/src/state/team_view.rs).
 const UNRESOLVED_SELECT: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
 
 async fn csv(token: Option<&str>, query: &str) -> (u16, String) {

@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Api, ApiError};
-use crate::health::HealthReport;
-use crate::review::{Change, Me, Member, QueueState, ReviewState, ReviewStatus};
-use crate::team::{FlowDay, TeamState, UNRESOLVED_CSV_NUMERIC};
-use crate::urlstate::{ViewState, CSV_NUMERIC};
+use crate::model::health_summary::HealthReport;
+use crate::model::review::{Change, Me, Member, QueueState, ReviewState, ReviewStatus};
+use crate::state::call_list::{ViewState, CSV_NUMERIC};
+use crate::state::team_view::{FlowDay, TeamState, UNRESOLVED_CSV_NUMERIC};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Profile {
@@ -443,7 +443,7 @@ impl Api {
     /// health page's number is the queue's.
     pub async fn queue_count_in(&self, dealership: Option<&str>) -> Result<u64, ApiError> {
         let mut query = vec![
-            pair("or", crate::review::QUEUE_VERDICTS),
+            pair("or", crate::model::review::QUEUE_VERDICTS),
             pair("select", "call_id"),
         ];
         if let Some(d) = dealership {

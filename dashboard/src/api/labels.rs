@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Api, ApiError};
-use crate::labels::{Agreement, Label};
+use crate::model::labelling::{Agreement, Label};
 
 /// A call's newest label, as the call page shows it beside the machine verdict.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -192,7 +192,7 @@ impl Api {
 
     /// The same rows as CSV (PostgREST renders it with `Accept: text/csv`), with
     /// every text cell that a spreadsheet would run as a formula quoted
-    /// ([`crate::csv::neutralise`]); the `numeric` columns are left as they are.
+    /// ([`crate::model::csv::neutralise`]); the `numeric` columns are left as they are.
     /// Every CSV the dashboard saves comes from here.
     pub async fn get_csv(
         &self,
@@ -205,7 +205,7 @@ impl Api {
             .query(query)
             .header("accept", "text/csv");
         let csv = self.send(request).await?;
-        Ok(crate::csv::neutralise(&csv, numeric))
+        Ok(crate::model::csv::neutralise(&csv, numeric))
     }
 
     /// How many rows match `query`, counted by Postgres (`Prefer: count=exact`;

@@ -5,11 +5,11 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
 use crate::components::{ErrorNote, Loading};
-use crate::format::humanize;
-use crate::labels::{kappa_text, kappa_words, share_text, AgreementRow, VERDICTS};
-use crate::review::status_label;
+use crate::hooks::use_api;
+use crate::model::format::humanize;
+use crate::model::labelling::{kappa_text, kappa_words, share_text, AgreementRow, VERDICTS};
+use crate::model::review::status_label;
 
 #[component]
 pub fn AgreementPanel(dealership: Option<String>) -> Element {

@@ -1,10 +1,10 @@
 //! The bar above a review list once rows are picked: how many, "Mark reviewed",
 //! and "Claim" (a CSM) or "Assign to…" (a manager: himself or a direct report), and
-//! "Clear". The list runs each action row by row ([`crate::bulk`]).
+//! "Clear". The list runs each action row by row ([`crate::model::bulk`]).
 
 use dioxus::prelude::*;
 
-use crate::review::{Me, Member, Role, Team};
+use crate::model::review::{Me, Member, Role, Team};
 
 #[component]
 pub fn BulkBar(

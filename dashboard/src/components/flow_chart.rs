@@ -4,8 +4,8 @@
 use dioxus::prelude::*;
 
 use crate::components::AxisLabels;
-use crate::team::{flow_bars, FlowDay};
-use crate::time::axis_label;
+use crate::model::time::axis_label;
+use crate::state::team_view::{flow_bars, FlowDay};
 
 const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 90.0;

@@ -5,11 +5,11 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
 use crate::components::VerdictBadge;
-use crate::format::humanize;
-use crate::labels::{flag_names, Label, VERDICTS};
-use crate::review::status_label;
+use crate::hooks::use_api;
+use crate::model::format::humanize;
+use crate::model::labelling::{flag_names, Label, VERDICTS};
+use crate::model::review::status_label;
 
 #[component]
 pub fn LabelForm(

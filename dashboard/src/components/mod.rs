@@ -27,7 +27,7 @@ pub use trend_chart::TrendChart;
 use dioxus::prelude::*;
 
 use crate::api::ApiError;
-use crate::format::humanize;
+use crate::model::format::humanize;
 
 #[component]
 pub fn VerdictBadge(verdict: Option<String>) -> Element {

@@ -5,12 +5,10 @@
 
 use dioxus::prelude::*;
 
-use crate::format::humanize;
-use crate::queue_state::{
-    toggled, unresolved_statuses, QueueSort, QueueState, QUEUE_VERDICT_CHOICES,
-};
-use crate::review::status_label;
-use crate::team::AGE_BUCKETS;
+use crate::model::format::humanize;
+use crate::model::review::status_label;
+use crate::model::review::{unresolved_statuses, AGE_BUCKETS};
+use crate::state::queue_view::{toggled, QueueSort, QueueState, QUEUE_VERDICT_CHOICES};
 use crate::Route;
 
 #[component]

@@ -4,8 +4,8 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
-use crate::format::mask_phone;
+use crate::hooks::use_api;
+use crate::model::format::mask_phone;
 
 #[component]
 pub fn RevealPhone(

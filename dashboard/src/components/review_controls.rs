@@ -8,7 +8,7 @@
 
 use dioxus::prelude::*;
 
-use crate::review::{
+use crate::model::review::{
     allowed_targets, assign_choice, AssignChoice, Change, Me, Member, ReviewState, ReviewStatus,
     StatusUi,
 };

@@ -5,25 +5,25 @@
 //! notes to resolve/escalate, c claims; every saved change is confirmed in words.
 //! A row shows who called and when and what the call was about (not its raw id),
 //! with one compact action bar; rows can be picked for bulk actions (row by row
-//! through the same functions, [`crate::bulk`]), and "Resolve and open next" opens
+//! through the same functions, [`crate::model::bulk`]), and "Resolve and open next" opens
 //! the following item's call once the resolution is saved.
 
 use dioxus::prelude::*;
 
 use crate::api::data::QueueItem;
-use crate::api::use_api;
-use crate::bulk::BulkOutcome;
 use crate::components::{BulkBar, ReviewControls, VerdictBadge};
-use crate::format::humanize;
-use crate::place::{self, row_key};
-use crate::platform;
-use crate::queue_row::{customer_label, phone_label, summary_text};
-use crate::review::{
+use crate::hooks::use_api;
+use crate::hooks::{use_me, use_reviews_changed};
+use crate::model::bulk::BulkOutcome;
+use crate::model::format::humanize;
+use crate::model::queue_row::{customer_label, phone_label, summary_text};
+use crate::model::review::{
     addable_candidates, age_label, assign_candidates, assign_choice, optimistic, rollback,
     status_label, AssignChoice, Change, Me, Member, ReviewStatus, StatusUi, Team,
 };
-use crate::urlstate::ViewState;
-use crate::views::shell::{use_me, use_reviews_changed};
+use crate::platform;
+use crate::state::call_list::ViewState;
+use crate::state::place::{self, row_key};
 use crate::Route;
 
 /// A confirmation (ok) or a refusal, shown in the status line.
@@ -328,7 +328,7 @@ pub fn ReviewList(
                     );
                 }
                 Key::Character(c) if me_now.role.can_review() => {
-                    if let Some(to) = crate::review::status_from_shortcut(&c) {
+                    if let Some(to) = crate::model::review::status_from_shortcut(&c) {
                         e.prevent_default();
                         if to.needs_notes() {
                             composing.set(Some((item.dealership_id, item.call_id, to)));

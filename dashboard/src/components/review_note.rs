@@ -4,8 +4,8 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
-use crate::review::{allowed_targets, ReviewStatus, StatusUi};
+use crate::hooks::use_api;
+use crate::model::review::{allowed_targets, ReviewStatus, StatusUi};
 
 #[component]
 pub fn ReviewNote(
@@ -40,7 +40,7 @@ pub fn ReviewNote(
                         .change_review(
                             &d,
                             &c,
-                            &crate::review::Change::Status {
+                            &crate::model::review::Change::Status {
                                 to: s,
                                 notes: Some(note.clone()),
                             },

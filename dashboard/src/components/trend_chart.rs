@@ -4,9 +4,9 @@
 use dioxus::prelude::*;
 
 use crate::components::AxisLabels;
-use crate::health::{trend_bars, TrendBucket};
+use crate::model::health_summary::{trend_bars, TrendBucket};
+use crate::model::time::bucket_label;
 use crate::platform;
-use crate::time::bucket_label;
 
 const WIDTH: f64 = 480.0;
 const HEIGHT: f64 = 80.0;

@@ -6,14 +6,18 @@ use dioxus::prelude::*;
 use domain::analysis::{Flag, Verdict};
 
 use crate::api::data::{is_not_set_up, CallRow, Dealership, NOT_SET_UP};
-use crate::api::{use_api, ApiError};
+use crate::api::ApiError;
 use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
-use crate::format::{analyzer_label, duration, humanize, mask_phone};
-use crate::place::{self, row_key};
+use crate::hooks::use_api;
+use crate::hooks::use_dealerships;
+use crate::model::format::{analyzer_label, duration, humanize, mask_phone};
+use crate::model::time::{day_from_ms, Window};
 use crate::platform;
-use crate::time::{day_from_ms, Window};
-use crate::urlstate::{score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES, SENTIMENTS};
-use crate::views::shell::{name_of, screen_zone, use_dealerships};
+use crate::state::call_list::{
+    score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES, SENTIMENTS,
+};
+use crate::state::place::{self, row_key};
+use crate::views::shell::{name_of, screen_zone};
 use crate::Route;
 
 /// The time zone of the list's times and custom days: the selected dealership's,

@@ -5,11 +5,11 @@ use dioxus::prelude::*;
 
 use domain::analysis::Flag;
 
-use crate::api::use_api;
 use crate::components::{ErrorNote, Loading, TrendChart};
-use crate::format::{humanize, percent};
-use crate::review::QueueState;
-use crate::urlstate::ViewState;
+use crate::hooks::use_api;
+use crate::model::format::{humanize, percent};
+use crate::model::review::QueueState;
+use crate::state::call_list::ViewState;
 use crate::Route;
 
 #[component]
@@ -50,7 +50,7 @@ pub fn Health(view: ViewState) -> Element {
 #[component]
 fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
     let api = use_api();
-    let dealerships = crate::views::shell::use_dealerships();
+    let dealerships = crate::hooks::use_dealerships();
     let zone = crate::views::shell::screen_zone(dealership.as_deref(), &dealerships.read())
         .unwrap_or_else(|| "UTC".into());
     let mut report = use_resource(use_reactive!(|dealership, hours| {
@@ -63,9 +63,9 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
         "Last 7 days"
     };
     let window = if hours <= 24 {
-        crate::time::Window::Last24h
+        crate::model::time::Window::Last24h
     } else {
-        crate::time::Window::Last7d
+        crate::model::time::Window::Last7d
     };
     let list_view = ViewState {
         dealership: dealership.clone(),

@@ -4,7 +4,7 @@ use dioxus::prelude::*;
 
 use crate::api::{auth, ApiError};
 use crate::config::Config;
-use crate::session::use_session;
+use crate::hooks::use_session;
 
 #[component]
 pub fn Login() -> Element {

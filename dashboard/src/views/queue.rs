@@ -6,10 +6,10 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
 use crate::components::{ErrorNote, Loading, QueueFilters, ReviewList};
-use crate::review::{QueueState, Role};
-use crate::views::shell::use_me;
+use crate::hooks::use_api;
+use crate::hooks::{use_me, use_team_members};
+use crate::model::review::{QueueState, Role};
 
 #[component]
 pub fn Queue(state: QueueState) -> Element {
@@ -17,7 +17,7 @@ pub fn Queue(state: QueueState) -> Element {
     let me = use_me();
     let me_now = me.read().clone();
     let mut reloads = use_signal(|| 0u32);
-    let changed = crate::views::shell::use_reviews_changed();
+    let changed = crate::hooks::use_reviews_changed();
     let mut items = use_resource(use_reactive!(|state, me_now| {
         let api = api.clone();
         let _ = reloads();
@@ -85,30 +85,11 @@ fn shown_line(count: usize, filtered: bool) -> String {
     } else {
         format!("{count} {calls} waiting")
     };
-    if count >= crate::queue_state::QUEUE_LIMIT {
+    if count >= crate::state::queue_view::QUEUE_LIMIT {
         line.push_str(&format!(
             " (the first {} shown)",
-            crate::queue_state::QUEUE_LIMIT
+            crate::state::queue_view::QUEUE_LIMIT
         ));
     }
     line
-}
-
-/// A manager's team (people and their dealership assignments), for the assignee
-/// picker; `None` for everyone else, who cannot assign to others.
-pub fn use_team_members() -> Memo<Option<crate::review::Team>> {
-    let api = use_api();
-    let me = use_me();
-    let loaded = use_resource(move || {
-        let api = api.clone();
-        let role = me.read().role;
-        async move {
-            if role == Role::Manager {
-                api.team_members().await.ok()
-            } else {
-                None
-            }
-        }
-    });
-    use_memo(move || loaded.read().clone().flatten())
 }

@@ -1,36 +1,20 @@
 //! The signed-in frame: header with the user's name, role and dealerships, the
 //! dealership selector (kept in the URL), navigation (with the queue's count badge)
-//! and sign-out. It also provides who is signed in ([`use_me`]) and a counter that
-//! pages bump after a saved review change ([`use_reviews_changed`]), which reloads
-//! the badge. Admins get a note that they are read-only and where roles live.
+//! and sign-out. It also provides the contexts behind `crate::hooks`: who is
+//! signed in, the dealerships, and a counter that pages bump after a saved review
+//! change, which reloads the badge. Admins get a note that they are read-only and where roles live.
 
 use dioxus::prelude::*;
 
+use crate::api::auth;
 use crate::api::data::Dealership;
-use crate::api::{auth, use_api};
 use crate::components::{ErrorNote, Loading};
-use crate::format::{compact_names, humanize};
-use crate::review::{Me, QueueState, Role};
-use crate::team::TeamState;
+use crate::hooks::use_api;
+use crate::hooks::ReviewsChanged;
+use crate::model::format::{compact_names, humanize};
+use crate::model::review::{Me, QueueState, Role};
+use crate::state::team_view::TeamState;
 use crate::Route;
-
-/// Who is signed in (profile id, name and role), for deciding which controls to show.
-pub fn use_me() -> Signal<Me> {
-    use_context::<Signal<Me>>()
-}
-
-/// Bumped after every saved review change.
-#[derive(Clone, Copy, PartialEq)]
-pub struct ReviewsChanged(pub Signal<u64>);
-
-pub fn use_reviews_changed() -> Signal<u64> {
-    use_context::<ReviewsChanged>().0
-}
-
-/// The dealerships the user may see, loaded once by the shell.
-pub fn use_dealerships() -> Signal<Vec<Dealership>> {
-    use_context::<Signal<Vec<Dealership>>>()
-}
 
 /// The time zone to show a dealership's call times in.
 pub fn zone_of(dealerships: &[Dealership], id: &str) -> String {

@@ -7,17 +7,20 @@
 use dioxus::prelude::*;
 
 use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, NOT_SET_UP};
-use crate::api::{use_api, ApiError};
+use crate::api::ApiError;
 use crate::components::{AgreementPanel, Empty, ErrorNote, FlowChart, Loading, ReviewList};
-use crate::format::{humanize, percent};
+use crate::hooks::use_api;
+use crate::hooks::use_team_members;
+use crate::hooks::{use_dealerships, use_me};
+use crate::model::format::{humanize, percent};
+use crate::model::review::{age_label, status_label, Role};
+use crate::model::review::{unresolved_statuses, AGE_BUCKETS};
+use crate::model::time::{day_from_ms, Window};
 use crate::platform;
-use crate::queue_state::{toggled, unresolved_statuses};
-use crate::review::{age_label, status_label, Role};
-use crate::team::{flow_summary, TeamState, AGE_BUCKETS, UNASSIGNED};
-use crate::time::{day_from_ms, Window};
-use crate::urlstate::{parse_verdict, ViewState};
-use crate::views::queue::use_team_members;
-use crate::views::shell::{screen_zone, use_dealerships, use_me, zone_of};
+use crate::state::call_list::{parse_verdict, ViewState};
+use crate::state::queue_view::toggled;
+use crate::state::team_view::{flow_summary, TeamState, UNASSIGNED};
+use crate::views::shell::{screen_zone, zone_of};
 use crate::Route;
 
 #[component]
@@ -357,7 +360,7 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
     let api = use_api();
     let dealerships = use_dealerships();
     let mut reloads = use_signal(|| 0u32);
-    let changed = crate::views::shell::use_reviews_changed();
+    let changed = crate::hooks::use_reviews_changed();
     let items = use_resource(use_reactive!(|state| {
         let api = api.clone();
         let _ = reloads();
@@ -503,7 +506,7 @@ pub fn TeamActivity(state: TeamState) -> Element {
             p { class: "muted", id: "activity-count",
                 {TeamState::activity_summary(
                     &list.iter().map(|r| (r.dealership_id.clone(), r.call_id.clone())).collect::<Vec<_>>(),
-                    list.len() >= crate::team::ACTIVITY_LIMIT,
+                    list.len() >= crate::state::team_view::ACTIVITY_LIMIT,
                 )}
             }
             div { class: "table-wrap",
@@ -516,7 +519,7 @@ pub fn TeamActivity(state: TeamState) -> Element {
                                 td { {row.actor_name.clone().unwrap_or_else(|| "–".into())} }
                                 td { Link { to: Route::CallDetail { dealership_id: row.dealership_id.clone(), call_id: row.call_id.clone(), view: ViewState::default() }, "{row.call_id}" }
                                      span { class: "muted", " {row.dealership_id}" } }
-                                td { {crate::review::status_label(row.from_status.as_deref().unwrap_or("none"))} " → " {crate::review::status_label(&row.to_status)} }
+                                td { {crate::model::review::status_label(row.from_status.as_deref().unwrap_or("none"))} " → " {crate::model::review::status_label(&row.to_status)} }
                                 td { crate::components::VerdictBadge { verdict: row.verdict.clone() } }
                                 td { {row.notes.clone().unwrap_or_default()} }
                             }

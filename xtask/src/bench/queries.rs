@@ -7,7 +7,7 @@
 //! `application/vnd.pgrst.plan`; for functions, auto_explain's nested plans).
 //!
 //! The request shapes are copied from the dashboard's query builders
-//! (`urlstate.rs`, `review.rs`, `team.rs`); a change there belongs here too.
+//! (`dashboard/src/state/`: `call_list.rs`, `queue_view.rs`, `team_view.rs`); a change there belongs here too.
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::api::data::AnalysisRow;
 use crate::api::ApiError;
 use crate::components::{ErrorNote, Loading};
-use crate::format::{analyzer_label, humanize};
+use crate::model::format::{analyzer_label, humanize};
 use crate::platform;
 
 use super::signal_marker::SignalMarker;
@@ -41,7 +41,7 @@ pub fn analysis_facts(text: &str) -> Vec<(&'static str, String)> {
     };
     let mut facts = Vec::new();
     if let Some(v) = map.get("verdict").and_then(Value::as_str) {
-        facts.push(("Verdict", crate::review::status_label(v)));
+        facts.push(("Verdict", crate::model::review::status_label(v)));
     }
     if let Some(v) = map.get("score").and_then(Value::as_f64) {
         facts.push(("Score", format!("{v:.0}")));
@@ -95,7 +95,7 @@ pub fn AnalysisSection(
                     h3 { "Earlier analyses ({earlier.len()})" }
                     for a in earlier {
                         details { class: "attempt",
-                            summary { "{when(&a.created_at)} · {crate::review::status_label(&a.verdict)} · {humanize(&a.status)} · {a.model}" }
+                            summary { "{when(&a.created_at)} · {crate::model::review::status_label(&a.verdict)} · {humanize(&a.status)} · {a.model}" }
                             pre { class: "json", {pretty(&a.analysis_text)} }
                         }
                     }

@@ -19,11 +19,12 @@ mod transcript;
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
-use crate::format::mask_phone;
+use crate::hooks::use_api;
+use crate::hooks::use_dealerships;
+use crate::model::format::mask_phone;
 use crate::platform;
-use crate::urlstate::ViewState;
-use crate::views::shell::{use_dealerships, zone_of};
+use crate::state::call_list::ViewState;
+use crate::views::shell::zone_of;
 use crate::Route;
 
 use analyses::AnalysisSection;

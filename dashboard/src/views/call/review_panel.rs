@@ -4,17 +4,17 @@
 
 use dioxus::prelude::*;
 
-use crate::api::use_api;
 use crate::components::{ErrorNote, Flash, LabelForm, Loading, ReviewControls, ReviewNote};
-use crate::format::humanize;
-use crate::labels::history_line;
-use crate::platform;
-use crate::review::{
+use crate::hooks::use_api;
+use crate::hooks::use_team_members;
+use crate::hooks::{use_me, use_reviews_changed};
+use crate::model::format::humanize;
+use crate::model::labelling::history_line;
+use crate::model::review::{
     assign_candidates, assign_choice, note_text, notes_caption, AssignChoice, Change, ReviewState,
     ReviewStatus, StatusUi,
 };
-use crate::views::queue::use_team_members;
-use crate::views::shell::{use_me, use_reviews_changed};
+use crate::platform;
 
 /// The call's review: current state, the workflow (optimistic, rolled back with a
 /// message when the database refuses), keyboard shortcuts, and the history.
@@ -143,7 +143,7 @@ pub fn ReviewPanel(
                     to: Some(me_now.user_id.clone()),
                     name: Some(me_now.full_name.clone()),
                 });
-            } else if let Some(to) = crate::review::status_from_shortcut(&c) {
+            } else if let Some(to) = crate::model::review::status_from_shortcut(&c) {
                 if to.needs_notes() {
                     composing.set(Some(to));
                 } else {

@@ -5,11 +5,12 @@
 use dioxus::prelude::*;
 
 use crate::api::data::{AnalysisRow, CallDetail as Call};
-use crate::api::{use_api, ApiError};
+use crate::api::ApiError;
 use crate::components::{RevealPhone, VerdictBadge};
-use crate::format::{analyzer_label, duration, humanize};
+use crate::hooks::use_api;
+use crate::hooks::{use_dealerships, use_me};
+use crate::model::format::{analyzer_label, duration, humanize};
 use crate::platform;
-use crate::views::shell::{use_dealerships, use_me};
 
 use super::evidence::quote_id;
 use super::signal_marker::SignalMarker;

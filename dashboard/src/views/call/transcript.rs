@@ -6,7 +6,7 @@
 use dioxus::prelude::*;
 use serde_json::Value;
 
-use crate::format::humanize;
+use crate::model::format::humanize;
 use crate::platform;
 
 use super::evidence::{quote_id, Piece};

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::format::{humanize, percent};
+use crate::model::format::{humanize, percent};
 
 /// Counts for one period, as aggregated by Postgres.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]

@@ -2,13 +2,13 @@
 //! database allows (`domain::review`'s table, so the UI only offers what
 //! `review_call` would accept), which role may do what, keyboard
 //! shortcuts, optimistic changes with their rollback (the queue's URL state is
-//! `queue_state.rs`).
+//! `state/queue_view.rs`).
 //! The database stays the judge: everything here only decides what to *show*.
 //! Pure and host-tested.
 
 use serde::Deserialize;
 
-use crate::format::humanize;
+use crate::model::format::humanize;
 
 /// The review states are `domain`'s (the `review_status` enum of Postgres); the
 /// words, keys and notes rule the dashboard shows for them are [`StatusUi`].
@@ -16,7 +16,7 @@ pub use domain::review::ReviewStatus;
 
 /// The queue's URL state and query live in their own module; re-exported here,
 /// where the routes and views have always found them.
-pub use crate::queue_state::{QueueState, QUEUE_VERDICTS};
+pub use crate::state::queue_view::{QueueState, QUEUE_VERDICTS};
 
 /// How the dashboard presents a review status.
 pub trait StatusUi: Sized {
@@ -429,6 +429,21 @@ pub fn note_text(note: &str) -> String {
         }
         None => note.to_string(),
     }
+}
+
+/// Age buckets of the open backlog, as `review_queue.age_bucket` names them.
+pub const AGE_BUCKETS: [(&str, &str); 3] = [
+    ("under_24h", "< 24 h"),
+    ("1_to_3d", "1–3 d"),
+    ("over_3d", "> 3 d"),
+];
+
+/// The statuses an unresolved review can have (the queue never holds resolved ones).
+pub fn unresolved_statuses() -> Vec<ReviewStatus> {
+    ReviewStatus::ALL
+        .into_iter()
+        .filter(|s| *s != ReviewStatus::Resolved)
+        .collect()
 }
 
 #[cfg(test)]

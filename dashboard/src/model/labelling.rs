@@ -7,7 +7,7 @@ use domain::analysis::Flag;
 use serde::Deserialize;
 
 use crate::api::data::HistoryRow;
-use crate::review::{history_text, status_label};
+use crate::model::review::{history_text, status_label};
 
 /// The verdicts a person can give, in the order the form lists them.
 pub const VERDICTS: [&str; 3] = ["good", "needs_review", "bad"];
@@ -196,7 +196,7 @@ pub fn history_line(h: &HistoryRow) -> String {
                         ", flags {}",
                         flags
                             .iter()
-                            .map(|f| crate::format::humanize(f))
+                            .map(|f| crate::model::format::humanize(f))
                             .collect::<Vec<_>>()
                             .join(", ")
                     )

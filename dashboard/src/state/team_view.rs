@@ -7,16 +7,9 @@
 
 use serde_json::{json, Value};
 
-use crate::review::ReviewStatus;
-use crate::time::{iso_from_ms, Window};
-use crate::urlstate::CSV_LIMIT;
-
-/// Age buckets of the open backlog, as `review_queue.age_bucket` names them.
-pub const AGE_BUCKETS: [(&str, &str); 3] = [
-    ("under_24h", "< 24 h"),
-    ("1_to_3d", "1–3 d"),
-    ("over_3d", "> 3 d"),
-];
+use crate::model::review::{ReviewStatus, AGE_BUCKETS};
+use crate::model::time::{iso_from_ms, Window};
+use crate::state::call_list::CSV_LIMIT;
 
 /// What the activity drill-down lists.
 pub const ACTIVITY_KINDS: [&str; 3] = ["done", "resolved", "escalated"];
@@ -187,7 +180,7 @@ impl TeamState {
             let words: Vec<String> = self
                 .statuses
                 .iter()
-                .map(|s| crate::review::status_label(s.as_str()).to_lowercase())
+                .map(|s| crate::model::review::status_label(s.as_str()).to_lowercase())
                 .collect();
             parts.push(words.join(" or "));
         }
@@ -280,13 +273,13 @@ impl TeamState {
             let codes: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
             parts.push(("status", codes.join(",")));
         }
-        crate::querystring::write(parts)
+        crate::state::querystring::write(parts)
     }
 
     pub fn parse(query: &str) -> TeamState {
         let mut state = TeamState::default();
         let (mut range, mut from, mut to) = (None, None, None);
-        for (key, value) in crate::querystring::pairs(query) {
+        for (key, value) in crate::state::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
             }
@@ -302,7 +295,7 @@ impl TeamState {
                     state.statuses = value
                         .split(',')
                         .filter_map(|v| {
-                            crate::queue_state::unresolved_statuses()
+                            crate::model::review::unresolved_statuses()
                                 .into_iter()
                                 .find(|s| s.as_str() == v)
                         })
@@ -575,7 +568,7 @@ mod tests {
             UNRESOLVED_CSV_COLUMNS
         );
         assert_eq!(
-            crate::csv::neutralise(&csv, UNRESOLVED_CSV_NUMERIC).lines().nth(1),
+            crate::model::csv::neutralise(&csv, UNRESOLVED_CSV_NUMERIC).lines().nth(1),
             Some("toyota-braintree,\"Toyota of Braintree\",'-c1,open,bad,-5,{},\"'@Nora\",\"2026-11-20 10:00:00+00\",-0.5,under_24h,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")
         );
     }

@@ -4,7 +4,7 @@
 
 use domain::analysis::{Flag, Verdict};
 
-use crate::time::{day_from_ms, iso_from_ms, Window};
+use crate::model::time::{day_from_ms, iso_from_ms, Window};
 
 /// Rows per page of the call list.
 pub const PAGE_SIZE: usize = 50;
@@ -206,7 +206,7 @@ impl ViewState {
     }
 
     /// The URL query string (without `?`), through the one codec
-    /// ([`crate::querystring`]) that survives the router's decode.
+    /// ([`crate::state::querystring`]) that survives the router's decode.
     pub fn to_query_string(&self) -> String {
         let mut parts: Vec<(&str, String)> = Vec::new();
         if let Some(d) = &self.dealership {
@@ -267,7 +267,7 @@ impl ViewState {
                 parts.push(("an", n.to_string()));
             }
         }
-        crate::querystring::write(parts)
+        crate::state::querystring::write(parts)
     }
 
     /// Reads a (router-decoded) query string. Unknown keys and bad values are ignored,
@@ -276,7 +276,7 @@ impl ViewState {
         let mut state = ViewState::default();
         let (mut range, mut from, mut to) = (None, None, None);
         let (mut at, mut ad, mut ac, mut an) = (None, None, None, None);
-        for (key, value) in crate::querystring::pairs(query) {
+        for (key, value) in crate::state::querystring::pairs(query) {
             if value.is_empty() {
                 continue;
             }
@@ -343,7 +343,7 @@ const LIST_COLUMNS: &str =
 // phone is masked by the view (last 4 digits); the full number never leaves Postgres.
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 /// The export's number columns: left as they are by the formula guard
-/// ([`crate::csv::neutralise`]), which quotes a text cell starting with `-`.
+/// ([`crate::model::csv::neutralise`]), which quotes a text cell starting with `-`.
 pub const CSV_NUMERIC: &[&str] = &["duration_sec", "score"];
 const ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 
@@ -422,7 +422,7 @@ mod tests {
 
     /// What the router does between writing and reading a URL.
     fn through_router(state: &ViewState) -> ViewState {
-        ViewState::parse(&crate::querystring::tests::through_router(
+        ViewState::parse(&crate::state::querystring::tests::through_router(
             &state.to_query_string(),
         ))
     }
@@ -606,7 +606,7 @@ mod tests {
             "{}\n=Dealer,2026-11-20 18:09,America/New_York,-c1,***0101,-1,bad,-5,\"=HYPERLINK(\"\"http://x\"\")\",@flag,open,+model\n",
             header.join(",")
         );
-        let safe = crate::csv::neutralise(&csv, CSV_NUMERIC);
+        let safe = crate::model::csv::neutralise(&csv, CSV_NUMERIC);
         assert_eq!(
             safe.lines().nth(1),
             Some("'=Dealer,2026-11-20 18:09,America/New_York,'-c1,***0101,-1,bad,-5,\"'=HYPERLINK(\"\"http://x\"\")\",'@flag,open,'+model")

@@ -2,7 +2,7 @@
 //! the number as the database masked it), and what the call was about (Retell's
 //! summary, else the analyzer's reasons). Pure and host-tested.
 
-use crate::format::humanize;
+use crate::model::format::humanize;
 
 /// The customer's name, or "Unknown caller".
 pub fn customer_label(name: Option<&str>) -> String {

@@ -3,8 +3,8 @@
 //! Every filter is in the address, so a filtered queue can be shared as a link and
 //! survives a reload. Pure and host-tested.
 
-use crate::review::ReviewStatus;
-use crate::team::AGE_BUCKETS;
+use crate::model::review::ReviewStatus;
+use crate::model::review::{unresolved_statuses, AGE_BUCKETS};
 
 /// How the queue is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,14 +68,6 @@ pub const QUEUE_VERDICT_CHOICES: [(&str, &str); 3] = [
     ("good", "Audit sample (good)"),
 ];
 
-/// The statuses an unresolved review can have (the queue never holds resolved ones).
-pub fn unresolved_statuses() -> Vec<ReviewStatus> {
-    ReviewStatus::ALL
-        .into_iter()
-        .filter(|s| *s != ReviewStatus::Resolved)
-        .collect()
-}
-
 /// The queue's URL state.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueState {
@@ -134,7 +126,7 @@ impl QueueState {
 
     /// PostgREST filters of the queue: verdict needs_review or bad, or an audit
     /// sample (the view holds only unresolved reviews), narrowed by the URL's filters.
-    pub fn filters(&self, me: &crate::review::Me) -> Vec<(String, String)> {
+    pub fn filters(&self, me: &crate::model::review::Me) -> Vec<(String, String)> {
         let mut q = vec![("or".to_string(), QUEUE_VERDICTS.to_string())];
         if let Some(d) = &self.dealership {
             q.push(("dealership_id".into(), format!("eq.{d}")));
@@ -162,7 +154,7 @@ impl QueueState {
         q
     }
 
-    pub fn list_query(&self, me: &crate::review::Me) -> Vec<(String, String)> {
+    pub fn list_query(&self, me: &crate::model::review::Me) -> Vec<(String, String)> {
         let mut q = self.filters(me);
         q.push(("select".into(), QUEUE_COLUMNS.into()));
         q.push(("order".into(), self.sort.order().into()));
@@ -194,7 +186,7 @@ impl QueueState {
         if let Some(a) = &self.age {
             parts.push(("age", a.clone()));
         }
-        crate::querystring::write(parts)
+        crate::state::querystring::write(parts)
     }
 
     /// Reads the URL; unknown values are dropped (a typo never becomes a filter
@@ -209,7 +201,7 @@ impl QueueState {
                 .map(str::to_string)
                 .collect()
         };
-        for (key, value) in crate::querystring::pairs(query) {
+        for (key, value) in crate::state::querystring::pairs(query) {
             match key.as_str() {
                 "d" if !value.is_empty() && value != "all" => state.dealership = Some(value),
                 "sort" => {
@@ -260,7 +252,7 @@ impl std::fmt::Display for QueueState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::review::{Me, Role};
+    use crate::model::review::{Me, Role};
 
     fn me() -> Me {
         Me {

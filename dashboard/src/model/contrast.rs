@@ -32,7 +32,7 @@ fn css_var(css: &str, name: &str) -> String {
 
 #[test]
 fn white_text_on_every_verdict_badge_reaches_4_5_to_1() {
-    let css = include_str!("../static/style.css");
+    let css = include_str!("../../static/style.css");
     for var in ["--good", "--needs", "--bad", "--none"] {
         let colour = css_var(css, var);
         let ratio = contrast(&colour, "#ffffff");

@@ -1,0 +1,15 @@
+//! The pure part of the dashboard: no Dioxus, no network, host-tested. The review
+//! status machine and who may do what, health and agreement figures, how values
+//! read, time windows, keyboard shortcuts, CSV safety and the queue's rows.
+
+pub mod bulk;
+#[cfg(test)]
+pub mod contrast;
+pub mod csv;
+pub mod format;
+pub mod health_summary;
+pub mod keys;
+pub mod labelling;
+pub mod queue_row;
+pub mod review;
+pub mod time;
