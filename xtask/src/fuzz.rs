@@ -10,10 +10,9 @@
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::Command;
 
-use crate::install::run_ok;
+use crate::install::{cargo_tool, cargo_tool_bin, run_ok};
 use crate::paths;
 
 pub const TARGETS: [&str; 2] = ["body", "signature"];
@@ -59,29 +58,13 @@ pub fn fuzz_all(secs: u64, keep: bool) -> Result<Value> {
     Ok(Value::Array(figures))
 }
 
-fn cargo_fuzz_bin() -> PathBuf {
-    paths::tools().join("cargo").join("bin").join("cargo-fuzz")
-}
-
 fn ensure_cargo_fuzz() -> Result<()> {
-    let current = Command::new(cargo_fuzz_bin())
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if current == format!("cargo-fuzz {CARGO_FUZZ_VERSION}") {
-        return Ok(());
-    }
-    println!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} (a minute or two, once)");
-    run_ok(
-        Command::new("cargo")
-            .args(["install", "--quiet", "--locked", "--force", "cargo-fuzz"])
-            .args(["--version", CARGO_FUZZ_VERSION])
-            .arg("--root")
-            .arg(paths::tools().join("cargo"))
-            .env_remove("CARGO_TARGET_DIR")
-            .current_dir(std::env::temp_dir()),
-        "cargo install cargo-fuzz",
+    cargo_tool(
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        &format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
+        "cargo-fuzz",
+        true,
     )
 }
 
@@ -89,7 +72,7 @@ fn ensure_cargo_fuzz() -> Result<()> {
 /// never mixed with the workspace's.
 fn cargo_fuzz(args: &[&str]) -> Command {
     let root = paths::root().join("fuzz");
-    let mut cmd = Command::new(cargo_fuzz_bin());
+    let mut cmd = Command::new(cargo_tool_bin("cargo-fuzz"));
     cmd.arg("fuzz")
         .args(args)
         .env("RUSTC_BOOTSTRAP", "1")

@@ -9,7 +9,7 @@
 //! stops with a message naming the missing piece and how to get it.
 
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -368,42 +368,61 @@ fn locked_wasm_bindgen_version() -> Result<Option<String>> {
 }
 
 pub fn wasm_bindgen_bin() -> PathBuf {
-    paths::tools()
-        .join("cargo")
-        .join("bin")
-        .join("wasm-bindgen")
+    cargo_tool_bin("wasm-bindgen")
 }
 
 fn wasm_bindgen_cli() -> Result<()> {
     let Some(version) = locked_wasm_bindgen_version()? else {
         return Ok(());
     };
-    let bin = wasm_bindgen_bin();
-    let current = Command::new(&bin)
+    // Not --locked: its lockfile wants crate versions this registry may lack.
+    cargo_tool(
+        "wasm-bindgen-cli",
+        &version,
+        &format!("wasm-bindgen {version}"),
+        "wasm-bindgen",
+        false,
+    )
+}
+
+/// A binary `cargo install` put into the tools folder.
+pub fn cargo_tool_bin(bin: &str) -> PathBuf {
+    paths::tools().join("cargo").join("bin").join(bin)
+}
+
+/// What `<bin> --version` prints, trimmed; empty when it does not run.
+pub fn tool_version(bin: &Path) -> String {
+    Command::new(bin)
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if current == format!("wasm-bindgen {version}") {
+        .unwrap_or_default()
+}
+
+/// `cargo install <krate> --version <version>` into the tools folder, unless its
+/// binary `bin` already says `reports` to `--version`.
+pub fn cargo_tool(
+    krate: &str,
+    version: &str,
+    reports: &str,
+    bin: &str,
+    locked: bool,
+) -> Result<()> {
+    if tool_version(&cargo_tool_bin(bin)) == reports {
         return Ok(());
     }
-    println!("xtask: installing wasm-bindgen-cli {version} (a few minutes, once)");
-    // Not --locked: its lockfile wants crate versions this registry may lack.
+    println!("xtask: installing {krate} {version} (a few minutes, once)");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["install", "--quiet", "--force", krate, "--version", version]);
+    if locked {
+        cmd.arg("--locked");
+    }
     run_ok(
-        Command::new("cargo")
-            .args([
-                "install",
-                "--quiet",
-                "--force",
-                "wasm-bindgen-cli",
-                "--version",
-            ])
-            .arg(&version)
-            .arg("--root")
+        cmd.arg("--root")
             .arg(paths::tools().join("cargo"))
             .env_remove("CARGO_TARGET_DIR")
             .current_dir(std::env::temp_dir()),
-        "cargo install wasm-bindgen-cli",
+        &format!("cargo install {krate}"),
     )
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::keys;
 use crate::paths;
 use crate::pg::Cluster;
-use crate::supervise::{wait_until, Restart, Spec, Supervisor};
+use crate::supervise::{wait_supervised, Restart, Spec, Supervisor};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Ports {
@@ -190,13 +190,7 @@ fn http_ok(url: &str, apikey: Option<&str>) -> bool {
 }
 
 fn wait_http(what: &str, url: &str, apikey: Option<&str>, sup: &mut Supervisor) -> Result<()> {
-    let mut last_check = Ok(());
-    let result = wait_until(what, Duration::from_secs(60), || {
-        last_check = sup.check();
-        last_check.is_err() || http_ok(url, apikey)
-    });
-    last_check?;
-    result
+    wait_supervised(sup, what, Duration::from_secs(60), |_| http_ok(url, apikey))
 }
 
 fn service_command(bin: &str, envs: Vec<(&str, String)>) -> impl Fn() -> Command + 'static {
@@ -399,12 +393,11 @@ mod tests {
             let pid = sup.pid("postgres").expect("postgres runs");
             // SAFETY: signalling the postmaster this test started.
             assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
-            wait_until("Postgres back", Duration::from_secs(60), || {
-                sup.check().expect("within the restart limit");
+            wait_supervised(&mut sup, "Postgres back", Duration::from_secs(60), |sup| {
                 sup.pid("postgres").is_some_and(|p| p != pid)
                     && cluster.query_value("postgres", "select 1").is_ok()
             })
-            .unwrap();
+            .expect("back within the restart limit");
             assert_eq!(sup.recent_restarts("postgres"), round);
             cluster
                 .exec(

@@ -266,6 +266,23 @@ pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool
     bail!("{what} was not ready after {} s", timeout.as_secs())
 }
 
+/// [`wait_until`] while keeping `sup`'s restarts going: a service that fails for
+/// good ends the wait with the supervisor's error, not a timeout.
+pub fn wait_supervised(
+    sup: &mut Supervisor,
+    what: &str,
+    timeout: Duration,
+    mut ready: impl FnMut(&Supervisor) -> bool,
+) -> Result<()> {
+    let mut last_check = Ok(());
+    let result = wait_until(what, timeout, || {
+        last_check = sup.check();
+        last_check.is_err() || ready(sup)
+    });
+    last_check?;
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

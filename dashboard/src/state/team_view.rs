@@ -52,6 +52,8 @@ const UNRESOLVED_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,v
 // Columns of `review_queue_export` (the free-text ones formula-safe, migration
 // 20261202000700), which filters and orders like `review_queue`.
 const UNRESOLVED_CSV_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,assignee_name,flagged_at,age_hours,age_bucket,notes,flagged_local_time,timezone";
+/// The unresolved list's order, on screen and in its CSV: oldest first.
+const UNRESOLVED_ORDER: &str = "flagged_at.asc,dealership_id.asc,call_id.asc";
 /// The unresolved export's number columns, left as they are by the formula guard.
 pub const UNRESOLVED_CSV_NUMERIC: &[&str] = &["score", "age_hours"];
 const ACTIVITY_COLUMNS: &str =
@@ -145,10 +147,7 @@ impl TeamState {
     pub fn unresolved_query(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
         let mut q = self.unresolved_filters(now_ms, zone);
         q.push(("select".into(), UNRESOLVED_COLUMNS.into()));
-        q.push((
-            "order".into(),
-            "flagged_at.asc,dealership_id.asc,call_id.asc".into(),
-        ));
+        q.push(("order".into(), UNRESOLVED_ORDER.into()));
         q.push(("limit".into(), "500".into()));
         q
     }
@@ -156,10 +155,7 @@ impl TeamState {
     pub fn unresolved_csv_query(&self, now_ms: f64, zone: &str) -> Vec<(String, String)> {
         let mut q = self.unresolved_filters(now_ms, zone);
         q.push(("select".into(), UNRESOLVED_CSV_COLUMNS.into()));
-        q.push((
-            "order".into(),
-            "flagged_at.asc,dealership_id.asc,call_id.asc".into(),
-        ));
+        q.push(("order".into(), UNRESOLVED_ORDER.into()));
         q.push(("limit".into(), CSV_LIMIT.to_string()));
         q
     }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::pg::Cluster;
-use crate::supervise::{wait_until, Supervisor};
+use crate::supervise::{wait_supervised, Supervisor};
 
 pub struct Check {
     /// Acknowledged (the sender retries until it is).
@@ -48,28 +48,21 @@ pub fn check_stored(cluster: &Cluster, db: &str, prefix: &str, acked: &[String])
 /// Waits until no job is pending, then counts jobs whose analyses are not exactly one.
 pub fn check_analyses(cluster: &Cluster, db: &str, sup: &mut Supervisor) -> Result<(usize, usize)> {
     let mut pending = String::new();
-    let mut failure = None;
-    let drained = wait_until(
+    wait_supervised(
+        sup,
         "the analysis queue drained",
         Duration::from_secs(300),
-        || {
-            if let Err(e) = sup.check() {
-                failure = Some(e);
-                return true;
-            }
+        |_| {
             pending = cluster
-            .query_value(
-                db,
-                "select count(*) from public.analysis_jobs where status in ('queued', 'running')",
-            )
-            .unwrap_or_default();
+                .query_value(
+                    db,
+                    "select count(*) from public.analysis_jobs where status in ('queued', 'running')",
+                )
+                .unwrap_or_default();
             pending == "0"
         },
-    );
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    drained.with_context(|| format!("{pending} jobs still pending"))?;
+    )
+    .with_context(|| format!("{pending} jobs still pending"))?;
     let jobs: usize = cluster
         .query_value(db, "select count(*) from public.analysis_jobs")?
         .parse()?;

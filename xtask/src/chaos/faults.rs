@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
 
 use crate::pg::Cluster;
-use crate::supervise::{wait_until, Supervisor};
+use crate::supervise::{wait_supervised, Supervisor};
 
 /// How many times each process is killed.
 pub const KILLS: usize = 3;
@@ -24,21 +24,12 @@ pub fn kill_repeatedly(
         println!("xtask chaos: SIGKILL {service} (pid {pid})");
         // SAFETY: signalling a process this supervisor started.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        let mut failure = None;
-        wait_until(
+        wait_supervised(
+            sup,
             &format!("{service} restarted"),
             Duration::from_secs(90),
-            || {
-                if let Err(e) = sup.check() {
-                    failure = Some(e);
-                    return true;
-                }
-                sup.pid(service).is_some_and(|p| p != pid) && healthy()
-            },
+            |sup| sup.pid(service).is_some_and(|p| p != pid) && healthy(),
         )?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
     }
     Ok(KILLS)
 }

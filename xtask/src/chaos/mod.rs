@@ -212,7 +212,7 @@ fn run_in(tmp: &std::path::Path, started: Instant, only: &[String]) -> Result<()
         "events_without_a_call": leftovers,
         "llm_requests": chaos.llm.control.requests(),
         "passed": chaos.failures.is_empty(),
-        "failures": chaos.failures,
+        "failures": &chaos.failures,
     });
     let path = std::env::var_os("CHAOS_RESULTS")
         .map(std::path::PathBuf::from)
@@ -220,13 +220,8 @@ fn run_in(tmp: &std::path::Path, started: Instant, only: &[String]) -> Result<()
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
     println!("{}", serde_json::to_string_pretty(&results)?);
     println!("xtask chaos: figures written to {}", path.display());
-    let failures = results["failures"].as_array().cloned().unwrap_or_default();
-    if !failures.is_empty() {
-        let lines: Vec<String> = failures
-            .iter()
-            .map(|f| f.as_str().unwrap_or_default().to_string())
-            .collect();
-        bail!("chaos found problems:\n{}", lines.join("\n"));
+    if !chaos.failures.is_empty() {
+        bail!("chaos found problems:\n{}", chaos.failures.join("\n"));
     }
     Ok(())
 }

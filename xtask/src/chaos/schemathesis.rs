@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::install::run_ok;
+use crate::install::{run_ok, tool_version};
 use crate::paths;
 use crate::stack::Stack;
 
@@ -23,12 +23,7 @@ fn venv() -> PathBuf {
 
 fn ensure_installed() -> Result<PathBuf> {
     let bin = venv().join("bin").join("schemathesis");
-    let current = Command::new(&bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if current.ends_with(&format!("version {VERSION}")) {
+    if tool_version(&bin).ends_with(&format!("version {VERSION}")) {
         return Ok(bin);
     }
     println!(
