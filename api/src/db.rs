@@ -1,6 +1,7 @@
 //! Durable ingest: everything one accepted event changes, in one statement.
 //!
-//! `private.ingest_event` (migration `20261208000100_ingest_event.sql`) does it
+//! `private.ingest_event` (migration `20261208000100_ingest_event.sql`, with
+//! `p_agent_version` since `20261219000100_agent_version.sql`) does it
 //! all, in this order: register the dealership (the event row references it),
 //! insert the event (`on conflict do nothing`: the unique `event_id` decides
 //! duplicates, even concurrent ones), then either record the unresolved dealership
@@ -47,7 +48,7 @@ pub async fn store_event(
         r#"select outcome as "outcome!", job_id
              from private.ingest_event(
                  $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"#,
+                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"#,
         event.event_id,
         event.event_type,
         event.source.as_str(),
@@ -77,6 +78,7 @@ pub async fn store_event(
         event.disconnection_reason,
         event.retell_analysis,
         event.metadata,
+        event.agent_version,
     )
     .fetch_one(pool)
     .await?;

@@ -88,6 +88,10 @@ fn accepted_event(e: &Event, received_at: DateTime<Utc>) -> Result<(), String> {
     if e.duration_sec.is_some_and(|d| d < 0) {
         return Err("a negative duration".into());
     }
+    // calls.agent_version is an int the schema bounds at 0.
+    if e.agent_version.is_some_and(|v| v < 0) {
+        return Err("a negative agent version".into());
+    }
     match (&e.transcript, &e.transcript_sha256) {
         (None, None) => {}
         (Some(t), Some(sha)) if !t.trim().is_empty() => {
@@ -213,6 +217,17 @@ mod tests {
         assert!(genuine_header(b"{\"a\":1}", 1_000, 1, 3).is_ok());
         assert!(genuine_header(b"{\"a\":1}", TOLERANCE_MS + 1, 0, 0).is_ok());
         assert!(genuine_header(b"{\"a\":1}", -TOLERANCE_MS - 1, 0, 0).is_ok());
+    }
+
+    #[test]
+    fn an_accepted_event_with_a_negative_agent_version_breaks_the_invariant() {
+        let received = fuzz_received_at();
+        let body = br#"{"event":"call_ended","call":{"call_id":"c1","agent_version":4}}"#;
+        let agents = std::collections::HashMap::new();
+        let mut event = decode(body, received, &agents).expect("an accepted event");
+        assert!(accepted_event(&event, received).is_ok());
+        event.agent_version = Some(-1);
+        assert!(accepted_event(&event, received).is_err());
     }
 
     #[test]

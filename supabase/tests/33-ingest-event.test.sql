@@ -124,8 +124,8 @@ select is(
 
 /** No API role may call them */
 select ok(
-  not has_function_privilege('anon', 'private.ingest_event(text, text, text, text, text, timestamptz, timestamptz, smallint, bytea, jsonb, boolean, text, jsonb, text, text, timestamptz, timestamptz, integer, text, jsonb, text, text, text, text, text, jsonb, jsonb)', 'execute')
-    and not has_function_privilege('authenticated', 'private.ingest_event(text, text, text, text, text, timestamptz, timestamptz, smallint, bytea, jsonb, boolean, text, jsonb, text, text, timestamptz, timestamptz, integer, text, jsonb, text, text, text, text, text, jsonb, jsonb)', 'execute'),
+  not has_function_privilege('anon', 'private.ingest_event(text, text, text, text, text, timestamptz, timestamptz, smallint, bytea, jsonb, boolean, text, jsonb, text, text, timestamptz, timestamptz, integer, text, jsonb, text, text, text, text, text, jsonb, jsonb, integer)', 'execute')
+    and not has_function_privilege('authenticated', 'private.ingest_event(text, text, text, text, text, timestamptz, timestamptz, smallint, bytea, jsonb, boolean, text, jsonb, text, text, timestamptz, timestamptz, integer, text, jsonb, text, text, text, text, text, jsonb, jsonb, integer)', 'execute'),
   'Neither anon nor authenticated can call private.ingest_event'
 );
 select ok(

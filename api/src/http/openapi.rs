@@ -262,6 +262,7 @@ fn build() -> Value {
                     "properties": {
                         "call_id": { "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": not_blank() },
                         "agent_id": { "type": "string", "nullable": true },
+                        "agent_version": { "type": "integer", "format": "int32", "minimum": 0, "maximum": 2147483647, "nullable": true, "description": "The version of agent_id that took the call; stored on the call (calls.agent_version) for the dashboard's filter and version comparison." },
                         "call_status": { "type": "string", "nullable": true, "example": "ended" },
                         "direction": { "type": "string", "nullable": true, "description": "inbound: the customer is from_number; outbound: the customer is to_number." },
                         "from_number": { "type": "string", "nullable": true },

@@ -73,6 +73,7 @@ pub(super) fn normalize_contract(
         customer_phone,
         customer_name,
         agent_id: None,
+        agent_version: None,
         metadata: metadata.map(|m| Value::Object(m.map.clone())),
         call_status: None,
         direction: None,

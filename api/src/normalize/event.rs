@@ -96,6 +96,8 @@ pub struct Event {
     pub customer_phone: Option<String>,
     pub customer_name: Option<String>,
     pub agent_id: Option<String>,
+    /// Retell's `call.agent_version`: which version of `agent_id` took the call.
+    pub agent_version: Option<i32>,
     pub metadata: Option<Value>,
     pub call_status: Option<String>,
     pub direction: Option<String>,

@@ -154,6 +154,24 @@ impl<'a> Fields<'a> {
             })
     }
 
+    /// A non-negative whole number that fits an `int` (Retell's `agent_version`).
+    pub(super) fn optional_version(&self, key: &str) -> Result<Option<i32>, ContractError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        v.as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                    key,
+                    &format!("a whole number from 0 to {} (e.g. 3)", i32::MAX),
+                    Some(v),
+                )
+            })
+    }
+
     pub(super) fn optional_seconds(&self, key: &str) -> Result<Option<i32>, ContractError> {
         let Some(v) = self.get(key) else {
             return Ok(None);

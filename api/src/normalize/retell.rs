@@ -62,6 +62,7 @@ pub(super) fn normalize_native(
     let call_id = call.required_id("call_id")?.to_owned();
 
     let agent_id = call.optional_str("agent_id")?.map(str::to_owned);
+    let agent_version = call.optional_version("agent_version")?;
     let call_status = call.optional_str("call_status")?.map(str::to_owned);
     let direction = call.optional_str("direction")?.map(str::to_owned);
     let started_at = call.optional_epoch_ms("start_timestamp")?;
@@ -145,6 +146,7 @@ pub(super) fn normalize_native(
         customer_phone,
         customer_name: None,
         agent_id,
+        agent_version,
         metadata: metadata.map(|m| Value::Object(m.map.clone())),
         call_status,
         direction,
@@ -233,6 +235,7 @@ mod tests {
         assert_eq!(e.direction.as_deref(), Some("inbound"));
         assert_eq!(e.customer_phone.as_deref(), Some("+15085550199"));
         assert_eq!(e.agent_id.as_deref(), Some("agent_5e1f0c"));
+        assert_eq!(e.agent_version, Some(3));
         assert_eq!(e.disconnection_reason.as_deref(), Some("user_hangup"));
         assert_eq!(e.retell_analysis, None);
         let turns = e.transcript_turns.clone().unwrap();
@@ -464,6 +467,22 @@ mod tests {
                 json!({"event":"call_ended","call":{"call_id":"c","metadata":"x"}}),
                 "call.metadata",
             ),
+            (
+                json!({"event":"call_ended","call":{"call_id":"c","agent_version":"7"}}),
+                "call.agent_version",
+            ),
+            (
+                json!({"event":"call_ended","call":{"call_id":"c","agent_version":-1}}),
+                "call.agent_version",
+            ),
+            (
+                json!({"event":"call_ended","call":{"call_id":"c","agent_version":2.5}}),
+                "call.agent_version",
+            ),
+            (
+                json!({"event":"call_ended","data":{"call_id":"c","agent_version":2_147_483_648_i64}}),
+                "data.agent_version",
+            ),
             // Checked even when duration_ms makes it unnecessary (found by schemathesis).
             (
                 json!({"event":"call_ended","call":{"call_id":"c","duration_ms":0,"metadata":{"duration_sec":3e9}}}),
@@ -504,6 +523,27 @@ mod tests {
                 assert_eq!(field_of(body.clone()), field, "{body}");
             }
         }
+    }
+
+    #[test]
+    fn the_agent_version_is_read_from_either_spelling_and_absent_or_null_is_none() {
+        let version = |body: &str| run(body).unwrap().agent_version;
+        assert_eq!(
+            version(r#"{"event":"call_started","data":{"call_id":"c1","agent_version":0}}"#),
+            Some(0)
+        );
+        assert_eq!(
+            version(r#"{"event":"call_ended","call":{"call_id":"c1","agent_version":2147483647}}"#),
+            Some(i32::MAX)
+        );
+        assert_eq!(
+            version(r#"{"event":"call_ended","call":{"call_id":"c1","agent_version":null}}"#),
+            None
+        );
+        assert_eq!(
+            version(r#"{"event":"call_ended","call":{"call_id":"c1"}}"#),
+            None
+        );
     }
 
     #[test]
