@@ -76,7 +76,9 @@ select results_eq(
             -- the stored column the list's search filters on (migration 20261215000200)
             ('transcript_tsv', 'tsvector'),
             -- the call list's agent and sentiment filters (migration 20261217000200)
-            ('agent_id', 'text'), ('user_sentiment', 'text') $$,
+            ('agent_id', 'text'), ('user_sentiment', 'text'),
+            -- the call list's agent version filter (migration 20261219000100)
+            ('agent_version', 'integer') $$,
   'calls_export keeps its columns and their types: numbers stay numbers'
 );
 select is(

@@ -51,6 +51,8 @@ pub struct ViewState {
     pub search: Option<String>,
     /// A Retell `agent_id` (exact).
     pub agent: Option<String>,
+    /// A Retell `agent_version` (`calls.agent_version`, migration 20261219000100).
+    pub agent_version: Option<u32>,
     /// Retell `user_sentiment` values ([`SENTIMENTS`]), any of them.
     pub sentiments: Vec<String>,
     pub after: Option<Cursor>,
@@ -85,6 +87,7 @@ impl ViewState {
             || !self.review.is_empty()
             || self.search.is_some()
             || self.agent.is_some()
+            || self.agent_version.is_some()
             || !self.sentiments.is_empty()
     }
 
@@ -131,6 +134,9 @@ impl ViewState {
         }
         if let Some(agent) = &self.agent {
             q.push(("agent_id".into(), format!("eq.{agent}")));
+        }
+        if let Some(version) = self.agent_version {
+            q.push(("agent_version".into(), format!("eq.{version}")));
         }
         if !self.sentiments.is_empty() {
             q.push((
@@ -256,6 +262,9 @@ impl ViewState {
         if let Some(a) = &self.agent {
             parts.push(("agent", a.clone()));
         }
+        if let Some(v) = self.agent_version {
+            parts.push(("av", v.to_string()));
+        }
         if !self.sentiments.is_empty() {
             parts.push(("sentiment", self.sentiments.join(",")));
         }
@@ -300,6 +309,7 @@ impl ViewState {
                 }
                 "q" => state.search = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
                 "agent" => state.agent = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
+                "av" => state.agent_version = parse_agent_version(&value),
                 "sentiment" => {
                     state.sentiments = SENTIMENTS
                         .iter()
@@ -331,6 +341,15 @@ impl ViewState {
         }
         state
     }
+}
+
+/// An agent version as the URL or the Version box holds it: a whole number that
+/// fits `calls.agent_version` (an `int`), else `None`.
+pub fn parse_agent_version(s: &str) -> Option<u32> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|v| i32::try_from(*v).is_ok())
 }
 
 pub fn parse_verdict(s: &str) -> Option<Verdict> {
@@ -438,6 +457,7 @@ mod tests {
             review: vec!["open".into()],
             search: Some("oil change & 50% off + \"tires\"".into()),
             agent: Some("agent_5e1f0c".into()),
+            agent_version: Some(7),
             sentiments: vec!["Neutral".into(), "Negative".into()],
             after: Some(Cursor {
                 first_event_at: "2026-11-20T10:00:00.123456+00:00".into(),
@@ -473,6 +493,31 @@ mod tests {
             "the export filters the same: {csv:?}"
         );
         assert!(!ViewState::parse("agent=%20&sentiment=bogus").has_filters());
+    }
+
+    #[test]
+    fn the_agent_version_filter_goes_to_postgrest_and_nonsense_versions_are_dropped() {
+        let view = ViewState::parse("agent=agent_x&av=7");
+        assert_eq!(view.agent_version, Some(7));
+        assert_eq!(view.to_query_string(), "agent=agent_x&av=7");
+        let q = view.postgrest_filters((0.0, 86_400_000.0));
+        assert!(
+            q.contains(&("agent_version".into(), "eq.7".into())),
+            "{q:?}"
+        );
+        assert!(
+            view.csv_query((0.0, 86_400_000.0))
+                .contains(&("agent_version".into(), "eq.7".into())),
+            "the export filters the same"
+        );
+        assert!(ViewState::parse("av=0").has_filters(), "version 0 is a version");
+        for bad in ["av=-1", "av=seven", "av=2.5", "av=2147483648", "av="] {
+            let view = ViewState::parse(bad);
+            assert_eq!(view.agent_version, None, "{bad}");
+            assert!(!view.has_filters(), "{bad}");
+        }
+        assert_eq!(parse_agent_version(" 12 "), Some(12));
+        assert_eq!(parse_agent_version("2147483647"), Some(2_147_483_647));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::model::format::{analyzer_label, duration, humanize, mask_phone};
 use crate::model::time::{day_from_ms, Window};
 use crate::platform;
 use crate::state::call_list::{
-    score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES, SENTIMENTS,
+    parse_agent_version, score_range, Cursor, ViewState, PAGE_SIZE, REVIEW_STATUSES, SENTIMENTS,
 };
 use crate::state::place::{self, row_key};
 use crate::views::shell::{name_of, screen_zone};
@@ -303,6 +303,9 @@ pub fn Calls(view: ViewState) -> Element {
 fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) -> Element {
     let mut search = use_signal(|| view.search.clone().unwrap_or_default());
     let mut agent = use_signal(|| view.agent.clone().unwrap_or_default());
+    let version_text = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut version = use_signal(|| version_text(view.agent_version));
+    let mut version_error = use_signal(|| None::<&'static str>);
     let now = platform::now_ms();
     let (from_initial, to_initial) = match &view.window {
         Window::Custom { from, to } => (from.clone(), to.clone()),
@@ -382,6 +385,8 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
     use_effect(use_reactive!(|view| {
         search.set(view.search.clone().unwrap_or_default());
         agent.set(view.agent.clone().unwrap_or_default());
+        version.set(version_text(view.agent_version));
+        version_error.set(None);
         smin.set(view.score_min.map(|v| v.to_string()).unwrap_or_default());
         smax.set(view.score_max.map(|v| v.to_string()).unwrap_or_default());
         score_error.set(None);
@@ -475,13 +480,24 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                         move |e: FormEvent| {
                             e.prevent_default();
                             let a = agent().trim().to_string();
-                            on_change.call(ViewState { agent: (!a.is_empty()).then_some(a), ..view.clone() })
+                            let v = version();
+                            let agent_version = parse_agent_version(&v);
+                            if agent_version.is_none() && !v.trim().is_empty() {
+                                version_error.set(Some("The agent version must be a whole number, e.g. 7."));
+                                return;
+                            }
+                            version_error.set(None);
+                            on_change.call(ViewState { agent: (!a.is_empty()).then_some(a), agent_version, ..view.clone() })
                         }
                     },
                     label { r#for: "agent", class: "label", "Agent" }
                     input { id: "agent", r#type: "text", placeholder: "Retell agent_id", value: "{agent}",
                         oninput: move |e| agent.set(e.value()) }
+                    label { r#for: "agent-version", class: "label", "Version" }
+                    input { id: "agent-version", class: "score", r#type: "number", min: "0", step: "1", placeholder: "any",
+                        value: "{version}", oninput: move |e| version.set(e.value()) }
                     button { r#type: "submit", id: "agent-apply", class: "chip", "Apply" }
+                    if let Some(why) = version_error() { span { class: "error", id: "agent-version-error", role: "alert", "{why}" } }
                 }
             }
             form { class: "row search",
@@ -501,7 +517,7 @@ fn Filters(view: ViewState, zone: String, on_change: EventHandler<ViewState>) ->
                     button { r#type: "button", id: "clear-filters", class: "link",
                         onclick: {
                             let view = view.clone();
-                            move |_| { search.set(String::new()); agent.set(String::new()); on_change.call(view.scope_only()) }
+                            move |_| { search.set(String::new()); agent.set(String::new()); version.set(String::new()); on_change.call(view.scope_only()) }
                         },
                         "Clear filters" }
                 }
