@@ -62,6 +62,9 @@ const NAMES: [&str; 16] = [
 
 pub const DEMO_CALLS: usize = 320;
 
+/// How many days ago the demo agents moved from version 6 to version 7.
+const VERSION_7_DAYS: i64 = 3;
+
 /// Generates the demo calls unless the database already has calls.
 pub fn ensure(stack: &Stack, cluster: &Cluster, stopping: &AtomicBool) -> Result<()> {
     let existing: i64 = cluster
@@ -140,6 +143,16 @@ impl DemoCall {
         self.started + ChronoDuration::seconds(self.duration_sec as i64)
     }
 
+    /// Retell's agent version: every agent got version 7 three days ago (6 before),
+    /// so the health page's version comparison has two versions to compare.
+    fn agent_version(&self) -> u32 {
+        if Utc::now() - self.started < ChronoDuration::days(VERSION_7_DAYS) {
+            7
+        } else {
+            6
+        }
+    }
+
     /// Our own contract: one event per call.
     fn normalized_events(&self) -> Vec<Vec<u8>> {
         vec![serde_json::to_vec(&json!({
@@ -163,6 +176,7 @@ impl DemoCall {
             "direction": "inbound",
             "call_id": self.call_id,
             "agent_id": format!("agent_{}", self.dealership.replace('-', "_")),
+            "agent_version": self.agent_version(),
             "metadata": {"dealership_id": self.dealership},
             "start_timestamp": self.started.timestamp_millis(),
         });

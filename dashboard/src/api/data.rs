@@ -71,7 +71,7 @@ pub struct CallRow {
 /// The columns of [`CallDetail`]: the API roles may not read `customer_phone`
 /// (nor `select=*`), only its last 4 digits.
 const CALL_DETAIL_SELECT: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,\
-duration_sec,transcript,transcript_turns,customer_phone_last4,agent_id,\
+duration_sec,transcript,transcript_turns,customer_phone_last4,agent_id,agent_version,\
 disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,\
 analysis_model,analyzed_at,review_status";
 
@@ -92,6 +92,8 @@ pub struct CallDetail {
     /// through `reveal_customer_phone`.
     pub customer_phone_last4: Option<String>,
     pub agent_id: Option<String>,
+    /// Retell's `agent_version` (migration 20261219000100).
+    pub agent_version: Option<u32>,
     pub disconnection_reason: Option<String>,
     pub retell_analysis: Option<Value>,
     pub metadata: Option<Value>,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod data;
 pub mod labels;
 pub mod phone;
+pub mod versions;
 
 use dioxus::prelude::*;
 use serde::de::DeserializeOwned;

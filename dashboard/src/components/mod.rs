@@ -1,7 +1,9 @@
 //! Small widgets shared by the pages: verdict badge, loading/error/empty states, the
 //! trend and flow charts, the review workflow controls and list, the label form,
-//! the note box, the agreement panel and the review lists' bulk bar.
+//! the note box, the agreement panel, the agent version panel and the review lists'
+//! bulk bar.
 
+mod agent_versions;
 mod agreement_panel;
 mod bulk_bar;
 mod flow_chart;
@@ -13,6 +15,7 @@ mod review_list;
 mod review_note;
 mod trend_chart;
 
+pub use agent_versions::AgentVersions;
 pub use agreement_panel::AgreementPanel;
 pub use bulk_bar::BulkBar;
 pub use flow_chart::FlowChart;

@@ -1,6 +1,7 @@
 //! The pure part of the dashboard: no Dioxus, no network, host-tested. The review
-//! status machine and who may do what, health and agreement figures, how values
-//! read, time windows, keyboard shortcuts, CSV safety and the queue's rows.
+//! status machine and who may do what, health, agent version and agreement
+//! figures, how values read, time windows, keyboard shortcuts, CSV safety and the
+//! queue's rows.
 
 pub mod bulk;
 #[cfg(test)]
@@ -13,3 +14,4 @@ pub mod labelling;
 pub mod queue_row;
 pub mod review;
 pub mod time;
+pub mod version_comparison;

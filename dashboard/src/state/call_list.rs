@@ -510,7 +510,10 @@ mod tests {
                 .contains(&("agent_version".into(), "eq.7".into())),
             "the export filters the same"
         );
-        assert!(ViewState::parse("av=0").has_filters(), "version 0 is a version");
+        assert!(
+            ViewState::parse("av=0").has_filters(),
+            "version 0 is a version"
+        );
         for bad in ["av=-1", "av=seven", "av=2.5", "av=2147483648", "av="] {
             let view = ViewState::parse(bad);
             assert_eq!(view.agent_version, None, "{bad}");

@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 
 use domain::analysis::Flag;
 
-use crate::components::{ErrorNote, Loading, TrendChart};
+use crate::components::{AgentVersions, ErrorNote, Loading, TrendChart};
 use crate::hooks::use_api;
 use crate::model::format::{humanize, percent};
 use crate::model::review::QueueState;
@@ -15,6 +15,9 @@ use crate::Route;
 #[component]
 pub fn Health(view: ViewState) -> Element {
     let api = use_api();
+    let dealerships = crate::hooks::use_dealerships();
+    let zone = crate::views::shell::screen_zone(view.dealership.as_deref(), &dealerships.read())
+        .unwrap_or_else(|| "UTC".into());
     let dealership = view.dealership.clone();
     let waiting = use_resource(use_reactive!(|dealership| {
         let api = api.clone();
@@ -44,6 +47,7 @@ pub fn Health(view: ViewState) -> Element {
             HealthPanel { dealership: view.dealership.clone(), hours: 24 }
             HealthPanel { dealership: view.dealership.clone(), hours: 168 }
         }
+        AgentVersions { dealership: view.dealership.clone(), zone }
     }
 }
 

@@ -88,7 +88,8 @@ pub fn Summary(
                 dt { "Analyzed" } dd { {time(&call.analyzed_at)} }
                 dt { "Status" } dd { {call.call_status.clone().unwrap_or_else(|| "–".into())} }
                 dt { "Direction" } dd { {call.direction.clone().unwrap_or_else(|| "–".into())} }
-                dt { "Agent" } dd { {call.agent_id.clone().unwrap_or_else(|| "–".into())} }
+                dt { "Agent" } dd { id: "call-agent", {call.agent_id.clone().unwrap_or_else(|| "–".into())}
+                    if let Some(v) = call.agent_version { span { class: "muted", " · version {v}" } } }
                 dt { "Disconnection" } dd { {call.disconnection_reason.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
             }
             // Admins are read-only: the database refuses them, so no button.
