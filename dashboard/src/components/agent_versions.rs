@@ -58,7 +58,8 @@ pub fn AgentVersions(dealership: Option<String>, zone: String) -> Element {
                             {g.sentence()} }
                     }
                 }
-                table { class: "grid", id: "agent-versions-table",
+                // Card rows on a phone, like the call list.
+                table { class: "grid cards", id: "agent-versions-table",
                     thead { tr {
                         th { "Agent" } th { "Version" } th { "Calls" } th { "Bad" } th { "Upset" }
                         th { "Failed handoffs" } th { "First call" } th { "Last call" }
@@ -69,14 +70,14 @@ pub fn AgentVersions(dealership: Option<String>, zone: String) -> Element {
                                 class: "version-row", "data-agent": "{r.agent_id}",
                                 "data-version": "{r.agent_version.map(|v| v.to_string()).unwrap_or_default()}",
                                 td { Link { to: link(r), class: "version-link", "{r.agent_id}" } }
-                                td { {r.agent_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into())} }
-                                td { "{r.calls}" }
-                                td { class: "bad-share", "data-share": "{r.bad_share.unwrap_or_default()}",
+                                td { "data-label": "Version", {r.agent_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into())} }
+                                td { "data-label": "Calls", "{r.calls}" }
+                                td { class: "bad-share", "data-label": "Bad", "data-share": "{r.bad_share.unwrap_or_default()}",
                                     {share_text(r.bad_share)} span { class: "muted", " ({r.bad} of {r.analyzed})" } }
-                                td { {share_text(r.upset_share)} span { class: "muted", " ({r.upset})" } }
-                                td { "{r.handoff_failed}" }
-                                td { {when(&r.first_seen_at)} }
-                                td { {when(&r.last_seen_at)} }
+                                td { "data-label": "Upset", {share_text(r.upset_share)} span { class: "muted", " ({r.upset})" } }
+                                td { "data-label": "Failed handoffs", "{r.handoff_failed}" }
+                                td { "data-label": "First call", {when(&r.first_seen_at)} }
+                                td { "data-label": "Last call", {when(&r.last_seen_at)} }
                             }
                         }
                     }
