@@ -11,9 +11,10 @@ use crate::model::review::{Me, Role, Team};
 pub use crate::api::use_api;
 pub use crate::session::use_session;
 
-/// Who is signed in (profile id, name and role), for deciding which controls to show.
-pub fn use_me() -> Signal<Me> {
-    use_context::<Signal<Me>>()
+/// Who is signed in (profile id, name and role), for deciding which controls to
+/// show; derived by the shell from the profile it loads (the default until then).
+pub fn use_me() -> Memo<Me> {
+    use_context::<Memo<Me>>()
 }
 
 /// Bumped after every saved review change.
@@ -24,9 +25,10 @@ pub fn use_reviews_changed() -> Signal<u64> {
     use_context::<ReviewsChanged>().0
 }
 
-/// The dealerships the user may see, loaded once by the shell.
-pub fn use_dealerships() -> Signal<Vec<Dealership>> {
-    use_context::<Signal<Vec<Dealership>>>()
+/// The dealerships the user may see, loaded once by the shell (pages render only
+/// once they have).
+pub fn use_dealerships() -> Memo<Vec<Dealership>> {
+    use_context::<Memo<Vec<Dealership>>>()
 }
 
 /// A manager's team (people and their dealership assignments), for the assignee

@@ -388,3 +388,34 @@ async fn an_expired_recording_link_says_so_on_the_call_page() {
     browser.screenshot("call-page-expired-recording").await;
     browser.close().await;
 }
+
+/// The one loading/error section (`components::Section`): a call that has not
+/// arrived yet is an error in words with Retry, not a blank page; once the webhook
+/// has it, Retry mounts the page again and it loads, without a reload of the tab.
+#[tokio::test]
+async fn a_call_not_there_yet_says_so_with_retry_and_retry_loads_it_once_it_has_arrived() {
+    let call_id = unique("retry");
+    let browser = call_page("section-retry", &call_id).await;
+    let error = browser.wait_for(".state.error").await.text().await.unwrap();
+    assert!(error.contains("Nothing here is visible"), "{error}");
+    assert!(
+        browser.texts("#review-panel").await.is_empty(),
+        "no panel is drawn for a call that failed to load"
+    );
+
+    let (status, body) = post_event(&json!({
+        "event_id": format!("evt_{call_id}"), "dealership_id": DEALERSHIP, "call_id": call_id,
+        "timestamp": chrono::Utc::now().to_rfc3339(), "transcript": UPSET
+    }))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    browser.wait_for(".state.error button.retry").await.click().await.unwrap();
+    browser.wait_for("#review-panel").await;
+    let title = browser.wait_for("#call-title").await.text().await.unwrap();
+    assert!(title.starts_with("Call with"), "the title reads the loaded call: {title}");
+    assert!(
+        browser.texts(".state.error").await.is_empty(),
+        "the error is gone once the call has loaded"
+    );
+    browser.close().await;
+}

@@ -34,6 +34,9 @@ pub enum ApiError {
     Server,
 }
 
+/// So a section (`components::Section`) can catch it with `?`.
+impl std::error::Error for ApiError {}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

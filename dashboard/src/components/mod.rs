@@ -1,7 +1,7 @@
-//! Small widgets shared by the pages: verdict badge, loading/error/empty states, the
-//! trend and flow charts, the review workflow controls and list, the label form,
-//! the note box, the agreement panel, the agent version panel and the review lists'
-//! bulk bar.
+//! Small widgets shared by the pages: the loading/error `Section`, the verdict
+//! badge, the empty state, the trend and flow charts, the review workflow controls
+//! and list, the label form, the note box, the agreement panel, the agent version
+//! panel and the review lists' bulk bar.
 
 mod agent_versions;
 mod agreement_panel;
@@ -13,6 +13,7 @@ mod reveal_phone;
 mod review_controls;
 mod review_list;
 mod review_note;
+mod section;
 mod trend_chart;
 
 pub use agent_versions::AgentVersions;
@@ -25,6 +26,7 @@ pub use reveal_phone::RevealPhone;
 pub use review_controls::ReviewControls;
 pub use review_list::{Flash, ReviewList};
 pub use review_note::ReviewNote;
+pub use section::{loaded, Section};
 pub use trend_chart::TrendChart;
 
 use dioxus::prelude::*;

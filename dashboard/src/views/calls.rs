@@ -7,7 +7,7 @@ use domain::analysis::{Flag, Verdict};
 
 use crate::api::data::{is_not_set_up, CallRow, Dealership, NOT_SET_UP};
 use crate::api::ApiError;
-use crate::components::{Empty, ErrorNote, Loading, VerdictBadge};
+use crate::components::{loaded, Empty, Section, VerdictBadge};
 use crate::hooks::use_api;
 use crate::hooks::use_dealerships;
 use crate::model::format::{analyzer_label, duration, humanize, mask_phone};
@@ -57,67 +57,8 @@ fn showing(before: Option<usize>, count: usize, total: Option<u64>) -> String {
 
 #[component]
 pub fn Calls(view: ViewState) -> Element {
-    let api = use_api();
     let navigator = use_navigator();
     let dealerships = use_dealerships();
-    // "Now" is fixed when the view changes, so the page does not shift while read.
-    // Reading the dealerships subscribes: their time zones decide a custom range's days.
-    let mut rows = use_resource(use_reactive!(|view| {
-        let api = api.clone();
-        // Only a custom range depends on the zone; other views do not read (so do
-        // not wait for, nor reload with) the dealership list.
-        let zone = if matches!(view.window, Window::Custom { .. }) {
-            view_zone(&view, &dealerships.read())
-        } else {
-            Some("UTC".to_string())
-        };
-        async move {
-            let Some(zone) = zone else {
-                return Ok::<_, ApiError>(None);
-            };
-            let (bounds, _) = bounds_for(&view, &zone);
-            let rows = api.calls(&view, bounds).await?;
-            // The total is a nicety: the page shows without it if counting fails. A
-            // short first page is its own total, so no count is asked for.
-            let total = if rows.len() > PAGE_SIZE || view.after.is_some() {
-                api.calls_total(&view, bounds).await.ok()
-            } else {
-                Some(rows.len() as u64)
-            };
-            Ok::<_, ApiError>(Some((rows, total)))
-        }
-    }));
-    let mut selected = use_signal(|| 0usize);
-    let here = Route::Calls { view: view.clone() }.to_string();
-    // Back from a call: select its row again and scroll to where the page was, once
-    // the rows are there (see place.rs).
-    let mut restored = use_signal(|| false);
-    {
-        let here = here.clone();
-        use_effect(move || {
-            let loaded = rows.read();
-            let Some(Ok(Some((list, _)))) = &*loaded else {
-                return;
-            };
-            if *restored.peek() || list.is_empty() {
-                return;
-            }
-            restored.set(true);
-            let Some(found) = place::take(&here) else {
-                return;
-            };
-            if let Some(i) = list
-                .iter()
-                .position(|r| row_key(&r.dealership_id, &r.call_id) == found.row)
-            {
-                selected.set(i);
-            }
-            spawn(async move {
-                platform::sleep_ms(0).await;
-                platform::scroll_to_y(found.scroll_y);
-            });
-        });
-    }
     let mut export_state = use_signal(|| None::<Result<String, ApiError>>);
 
     let go = move |next: ViewState| {
@@ -150,139 +91,6 @@ pub fn Calls(view: ViewState) -> Element {
     };
 
     let zone_label = view_zone(&view, &dealerships.read()).unwrap_or_else(|| "UTC".into());
-    let list = match &*rows.read() {
-        None | Some(Ok(None)) => rsx! { Loading { what: "calls" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| rows.restart() } },
-        Some(Ok(Some((rows, _)))) if rows.is_empty() => rsx! {
-            Empty { message: if let Err(why) = score_range(
-                &view.score_min.map(|v| v.to_string()).unwrap_or_default(),
-                &view.score_max.map(|v| v.to_string()).unwrap_or_default(),
-            ) {
-                format!("No calls match these filters. {why}")
-            } else if view.has_filters() || view.after.is_some() {
-                "No calls match these filters.".to_string()
-            } else {
-                format!("No calls {}.", view.window.phrase(&zone_label))
-            } }
-        },
-        Some(Ok(Some((rows, total)))) => {
-            let total = *total;
-            let has_next = rows.len() > PAGE_SIZE;
-            let page: Vec<CallRow> = rows.iter().take(PAGE_SIZE).cloned().collect();
-            let next_view = page.last().map(|last| ViewState {
-                after: Some(Cursor {
-                    first_event_at: last.first_event_at.clone(),
-                    dealership_id: last.dealership_id.clone(),
-                    call_id: last.call_id.clone(),
-                    shown_before: view
-                        .after
-                        .as_ref()
-                        .map_or(Some(0), |c| c.shown_before)
-                        .map(|n| n + PAGE_SIZE),
-                }),
-                ..view.clone()
-            });
-            let open = {
-                let page = page.clone();
-                let view = view.clone();
-                let here = here.clone();
-                move |i: usize| {
-                    if let Some(row) = page.get(i) {
-                        place::remember(&here, row_key(&row.dealership_id, &row.call_id));
-                        navigator.push(Route::CallDetail {
-                            dealership_id: row.dealership_id.clone(),
-                            call_id: row.call_id.clone(),
-                            view: view.clone(),
-                        });
-                    }
-                }
-            };
-            let count = page.len();
-            let show_dealership = view.dealership.is_none();
-            let zones = dealerships.read().clone();
-            rsx! {
-                div {
-                    class: "table-wrap",
-                    id: "call-list",
-                    tabindex: "0",
-                    "aria-label": "Calls. Use j and k or the arrow keys to move, Enter to open.",
-                    onkeydown: {
-                        let open = open.clone();
-                        move |e: KeyboardEvent| {
-                            let focus = platform::focus_target();
-                            if !focus.allows_shortcuts() {
-                                return;
-                            }
-                            let key = e.key();
-                            let current = selected().min(count - 1);
-                            let mut select = move |i: usize| {
-                                selected.set(i);
-                                platform::scroll_into_view(&format!("call-row-{i}"));
-                            };
-                            match key {
-                                Key::ArrowDown => { e.prevent_default(); select((current + 1).min(count - 1)); }
-                                Key::ArrowUp => { e.prevent_default(); select(current.saturating_sub(1)); }
-                                Key::Enter if focus.allows_enter() => open(current),
-                                Key::Character(c) if c == "j" => select((current + 1).min(count - 1)),
-                                Key::Character(c) if c == "k" => select(current.saturating_sub(1)),
-                                _ => {}
-                            }
-                        }
-                    },
-                    table { class: "calls cards",
-                        thead { tr {
-                            th { "Time" }
-                            if show_dealership { th { "Dealership" } }
-                            th { "Customer" } th { "Duration" } th { "Verdict" } th { "Score" }
-                            th { "Top reasons" } th { "Flags" } th { "Review" }
-                        } }
-                        tbody {
-                            for (i, row) in page.iter().enumerate() {
-                                tr {
-                                    key: "{row.dealership_id}/{row.call_id}",
-                                    id: "call-row-{i}",
-                                    class: if i == selected() { "call-row selected" } else { "call-row" },
-                                    "data-dealership": "{row.dealership_id}",
-                                    "data-call": "{row.call_id}",
-                                    "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
-                                    onclick: { let open = open.clone(); move |_| open(i) },
-                                    td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_label, true)} }
-                                    if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)}
-                                        if is_not_set_up(&zones, &row.dealership_id) { span { class: "not-set-up", "{NOT_SET_UP}" } } } }
-                                    td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone_last4.as_deref())} }
-                                    td { "data-label": "Duration", {duration(row.duration_sec)} }
-                                    td {
-                                        VerdictBadge { verdict: row.verdict.clone() }
-                                        if let Some(label) = analyzer_label(row.analysis_model.as_deref()) {
-                                            span { class: "analyzer", title: "Judged by the offline rules, not the LLM", "{label}" }
-                                        }
-                                    }
-                                    td { "data-label": "Score", {row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
-                                    td { class: "reasons", {row.reasons.iter().take(2).map(|r| humanize(r)).collect::<Vec<_>>().join("; ")} }
-                                    td { class: "flag-cell",
-                                        for f in row.flags.iter() { span { class: "flag", "{humanize(f)}" } }
-                                    }
-                                    td { "data-label": "Review", {row.review_status.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
-                                }
-                            }
-                        }
-                    }
-                }
-                div { class: "pager",
-                    span { class: "muted", id: "showing", {showing(view.after.as_ref().map_or(Some(0), |c| c.shown_before), count, total)} }
-                    if view.after.is_some() {
-                        Link { to: Route::Calls { view: ViewState { after: None, ..view.clone() } }, "First page" }
-                    }
-                    if has_next {
-                        if let Some(next_view) = next_view {
-                            Link { id: "next-page", to: Route::Calls { view: next_view }, "Older calls →" }
-                        }
-                    }
-                }
-            }
-        }
-    };
-
     rsx! {
         h1 { "Calls" }
         // Keyed by the URL state, so inputs show the URL's values after back/forward.
@@ -295,7 +103,199 @@ pub fn Calls(view: ViewState) -> Element {
                 None => rsx! {},
             }
         }
-        {list}
+        Section { what: "calls", CallRows { view: view.clone(), zone_label } }
+    }
+}
+
+/// The list itself: one page of calls, keyboard navigation, the pager.
+#[component]
+fn CallRows(view: ViewState, zone_label: String) -> Element {
+    let api = use_api();
+    let navigator = use_navigator();
+    let dealerships = use_dealerships();
+    // "Now" is fixed when the view changes, so the page does not shift while read.
+    // Reading the dealerships subscribes: their time zones decide a custom range's days.
+    let rows = use_resource(use_reactive!(|view| {
+        let api = api.clone();
+        // Only a custom range depends on the zone; other views do not read (so do
+        // not reload with) the dealership list. The shell shows a page only once
+        // that list has loaded and holds the selected dealership, so the zone is known.
+        let zone = if matches!(view.window, Window::Custom { .. }) {
+            view_zone(&view, &dealerships.read()).unwrap_or_else(|| "UTC".into())
+        } else {
+            "UTC".to_string()
+        };
+        async move {
+            let (bounds, _) = bounds_for(&view, &zone);
+            let rows = api.calls(&view, bounds).await?;
+            // The total is a nicety: the page shows without it if counting fails. A
+            // short first page is its own total, so no count is asked for.
+            let total = if rows.len() > PAGE_SIZE || view.after.is_some() {
+                api.calls_total(&view, bounds).await.ok()
+            } else {
+                Some(rows.len() as u64)
+            };
+            Ok::<_, ApiError>((rows, total))
+        }
+    }));
+    let mut selected = use_signal(|| 0usize);
+    let here = Route::Calls { view: view.clone() }.to_string();
+    // Back from a call: select its row again and scroll to where the page was, once
+    // the rows are there (see place.rs).
+    let mut restored = use_signal(|| false);
+    {
+        let here = here.clone();
+        use_effect(move || {
+            let loaded = rows.read();
+            let Some(Ok((list, _))) = &*loaded else {
+                return;
+            };
+            if *restored.peek() || list.is_empty() {
+                return;
+            }
+            restored.set(true);
+            let Some(found) = place::take(&here) else {
+                return;
+            };
+            if let Some(i) = list
+                .iter()
+                .position(|r| row_key(&r.dealership_id, &r.call_id) == found.row)
+            {
+                selected.set(i);
+            }
+            spawn(async move {
+                platform::sleep_ms(0).await;
+                platform::scroll_to_y(found.scroll_y);
+            });
+        });
+    }
+    let (rows, total) = loaded(&rows)?;
+    if rows.is_empty() {
+        return rsx! {
+            Empty { message: if let Err(why) = score_range(
+                &view.score_min.map(|v| v.to_string()).unwrap_or_default(),
+                &view.score_max.map(|v| v.to_string()).unwrap_or_default(),
+            ) {
+                format!("No calls match these filters. {why}")
+            } else if view.has_filters() || view.after.is_some() {
+                "No calls match these filters.".to_string()
+            } else {
+                format!("No calls {}.", view.window.phrase(&zone_label))
+            } }
+        };
+    }
+    let has_next = rows.len() > PAGE_SIZE;
+    let page: Vec<CallRow> = rows.iter().take(PAGE_SIZE).cloned().collect();
+    let next_view = page.last().map(|last| ViewState {
+        after: Some(Cursor {
+            first_event_at: last.first_event_at.clone(),
+            dealership_id: last.dealership_id.clone(),
+            call_id: last.call_id.clone(),
+            shown_before: view
+                .after
+                .as_ref()
+                .map_or(Some(0), |c| c.shown_before)
+                .map(|n| n + PAGE_SIZE),
+        }),
+        ..view.clone()
+    });
+    let open = {
+        let page = page.clone();
+        let view = view.clone();
+        let here = here.clone();
+        move |i: usize| {
+            if let Some(row) = page.get(i) {
+                place::remember(&here, row_key(&row.dealership_id, &row.call_id));
+                navigator.push(Route::CallDetail {
+                    dealership_id: row.dealership_id.clone(),
+                    call_id: row.call_id.clone(),
+                    view: view.clone(),
+                });
+            }
+        }
+    };
+    let count = page.len();
+    let show_dealership = view.dealership.is_none();
+    let zones = dealerships.read().clone();
+    rsx! {
+        div {
+            class: "table-wrap",
+            id: "call-list",
+            tabindex: "0",
+            "aria-label": "Calls. Use j and k or the arrow keys to move, Enter to open.",
+            onkeydown: {
+                let open = open.clone();
+                move |e: KeyboardEvent| {
+                    let focus = platform::focus_target();
+                    if !focus.allows_shortcuts() {
+                        return;
+                    }
+                    let key = e.key();
+                    let current = selected().min(count - 1);
+                    let mut select = move |i: usize| {
+                        selected.set(i);
+                        platform::scroll_into_view(&format!("call-row-{i}"));
+                    };
+                    match key {
+                        Key::ArrowDown => { e.prevent_default(); select((current + 1).min(count - 1)); }
+                        Key::ArrowUp => { e.prevent_default(); select(current.saturating_sub(1)); }
+                        Key::Enter if focus.allows_enter() => open(current),
+                        Key::Character(c) if c == "j" => select((current + 1).min(count - 1)),
+                        Key::Character(c) if c == "k" => select(current.saturating_sub(1)),
+                        _ => {}
+                    }
+                }
+            },
+            table { class: "calls cards",
+                thead { tr {
+                    th { "Time" }
+                    if show_dealership { th { "Dealership" } }
+                    th { "Customer" } th { "Duration" } th { "Verdict" } th { "Score" }
+                    th { "Top reasons" } th { "Flags" } th { "Review" }
+                } }
+                tbody {
+                    for (i, row) in page.iter().enumerate() {
+                        tr {
+                            key: "{row.dealership_id}/{row.call_id}",
+                            id: "call-row-{i}",
+                            class: if i == selected() { "call-row selected" } else { "call-row" },
+                            "data-dealership": "{row.dealership_id}",
+                            "data-call": "{row.call_id}",
+                            "data-verdict": "{row.verdict.clone().unwrap_or_default()}",
+                            onclick: { let open = open.clone(); move |_| open(i) },
+                            td { class: "time", {platform::format_in_zone(&row.first_event_at, &zone_label, true)} }
+                            if show_dealership { td { class: "dealer", title: "{row.dealership_id}", {name_of(&zones, &row.dealership_id)}
+                                if is_not_set_up(&zones, &row.dealership_id) { span { class: "not-set-up", "{NOT_SET_UP}" } } } }
+                            td { class: "phone", "data-label": "Customer", {mask_phone(row.customer_phone_last4.as_deref())} }
+                            td { "data-label": "Duration", {duration(row.duration_sec)} }
+                            td {
+                                VerdictBadge { verdict: row.verdict.clone() }
+                                if let Some(label) = analyzer_label(row.analysis_model.as_deref()) {
+                                    span { class: "analyzer", title: "Judged by the offline rules, not the LLM", "{label}" }
+                                }
+                            }
+                            td { "data-label": "Score", {row.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into())} }
+                            td { class: "reasons", {row.reasons.iter().take(2).map(|r| humanize(r)).collect::<Vec<_>>().join("; ")} }
+                            td { class: "flag-cell",
+                                for f in row.flags.iter() { span { class: "flag", "{humanize(f)}" } }
+                            }
+                            td { "data-label": "Review", {row.review_status.as_deref().map(humanize).unwrap_or_else(|| "–".into())} }
+                        }
+                    }
+                }
+            }
+        }
+        div { class: "pager",
+            span { class: "muted", id: "showing", {showing(view.after.as_ref().map_or(Some(0), |c| c.shown_before), count, total)} }
+            if view.after.is_some() {
+                Link { to: Route::Calls { view: ViewState { after: None, ..view.clone() } }, "First page" }
+            }
+            if has_next {
+                if let Some(next_view) = next_view {
+                    Link { id: "next-page", to: Route::Calls { view: next_view }, "Older calls →" }
+                }
+            }
+        }
     }
 }
 

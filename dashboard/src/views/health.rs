@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 
 use domain::analysis::Flag;
 
-use crate::components::{AgentVersions, ErrorNote, Loading, TrendChart};
+use crate::components::{loaded, AgentVersions, Section, TrendChart};
 use crate::hooks::use_api;
 use crate::model::format::{humanize, percent};
 use crate::model::review::QueueState;
@@ -53,14 +53,9 @@ pub fn Health(view: ViewState) -> Element {
 
 #[component]
 fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
-    let api = use_api();
     let dealerships = crate::hooks::use_dealerships();
     let zone = crate::views::shell::screen_zone(dealership.as_deref(), &dealerships.read())
         .unwrap_or_else(|| "UTC".into());
-    let mut report = use_resource(use_reactive!(|dealership, hours| {
-        let api = api.clone();
-        async move { api.health(dealership.as_deref(), hours).await }
-    }));
     let title = if hours <= 24 {
         "Last 24 hours"
     } else {
@@ -77,76 +72,78 @@ fn HealthPanel(dealership: Option<String>, hours: i64) -> Element {
         ..ViewState::default()
     };
 
-    let body = match &*report.read() {
-        None => rsx! { Loading { what: "the summary" } },
-        Some(Err(e)) => {
-            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| report.restart() } }
-        }
-        Some(Ok(r)) => {
-            let (good, needs, bad) = r.current.shares();
-            let avg = r
-                .current
-                .avg_score
-                .map(|s| format!("{s:.0}"))
-                .unwrap_or_else(|| "–".into());
-            let changes: Vec<String> = [
-                Some(r.volume_change()),
-                r.good_share_change(),
-                r.score_change(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            // Each top flag links to the list of those calls in this period.
-            let flags: Vec<(String, Route)> = r
-                .top_flags
-                .iter()
-                .zip(r.top_flags_text())
-                .map(|(f, text)| {
-                    let view = ViewState {
-                        flags: Flag::parse(&f.flag).into_iter().collect(),
-                        ..list_view.clone()
-                    };
-                    (text, Route::Calls { view })
-                })
-                .collect();
-            rsx! {
-                p { class: "headline {r.mood().class()}", "data-mood": "{r.mood().label()}", "{r.headline()}" }
-                dl { class: "stats",
-                    div { dt { "Calls" } dd { class: "calls-count", "{r.current.calls}" } }
-                    div { dt { "Good" } dd { class: "good", "{percent(good)}" } }
-                    div { dt { "Needs review" } dd { class: "needs_review", "{percent(needs)}" } }
-                    div { dt { "Bad" } dd { class: "bad", "{percent(bad)}" } }
-                    div { dt { "Average score" } dd { "{avg}" } }
-                }
-                p { class: "changes", {changes.join(" · ")} }
-                if r.current.unanalyzed > 0 {
-                    p { class: "muted", "{r.current.unanalyzed} still being analyzed." }
-                }
-                h3 { "Top flags" }
-                if flags.is_empty() {
-                    p { class: "muted", "No flags raised." }
-                } else {
-                    ul { class: "flags",
-                        for (text, to) in flags { li { Link { to, class: "flag-link", "{text}" } } }
-                    }
-                }
-                h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
-                TrendChart { trend: r.trend.clone(), hourly: hours <= 24, zone: zone.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
-                div { class: "legend",
-                    for v in ["good", "needs_review", "bad"] {
-                        span { class: "key seg-{v}", "{humanize(v)}" }
-                    }
-                }
-            }
-        }
-    };
-
     rsx! {
         section { class: "panel health", "data-hours": "{hours}",
             h2 { "{title}" }
-            {body}
+            Section { what: "the summary", Figures { dealership: dealership.clone(), hours, list_view: list_view.clone(), zone } }
             Link { to: Route::Calls { view: list_view.clone() }, class: "more", "See these calls" }
+        }
+    }
+}
+
+/// The period's figures, headline, top flags and chart.
+#[component]
+fn Figures(dealership: Option<String>, hours: i64, list_view: ViewState, zone: String) -> Element {
+    let api = use_api();
+    let report = use_resource(use_reactive!(|dealership, hours| {
+        let api = api.clone();
+        async move { api.health(dealership.as_deref(), hours).await }
+    }));
+    let r = loaded(&report)?;
+    let (good, needs, bad) = r.current.shares();
+    let avg = r
+        .current
+        .avg_score
+        .map(|s| format!("{s:.0}"))
+        .unwrap_or_else(|| "–".into());
+    let changes: Vec<String> = [
+        Some(r.volume_change()),
+        r.good_share_change(),
+        r.score_change(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // Each top flag links to the list of those calls in this period.
+    let flags: Vec<(String, Route)> = r
+        .top_flags
+        .iter()
+        .zip(r.top_flags_text())
+        .map(|(f, text)| {
+            let view = ViewState {
+                flags: Flag::parse(&f.flag).into_iter().collect(),
+                ..list_view.clone()
+            };
+            (text, Route::Calls { view })
+        })
+        .collect();
+    rsx! {
+        p { class: "headline {r.mood().class()}", "data-mood": "{r.mood().label()}", "{r.headline()}" }
+        dl { class: "stats",
+            div { dt { "Calls" } dd { class: "calls-count", "{r.current.calls}" } }
+            div { dt { "Good" } dd { class: "good", "{percent(good)}" } }
+            div { dt { "Needs review" } dd { class: "needs_review", "{percent(needs)}" } }
+            div { dt { "Bad" } dd { class: "bad", "{percent(bad)}" } }
+            div { dt { "Average score" } dd { "{avg}" } }
+        }
+        p { class: "changes", {changes.join(" · ")} }
+        if r.current.unanalyzed > 0 {
+            p { class: "muted", "{r.current.unanalyzed} still being analyzed." }
+        }
+        h3 { "Top flags" }
+        if flags.is_empty() {
+            p { class: "muted", "No flags raised." }
+        } else {
+            ul { class: "flags",
+                for (text, to) in flags { li { Link { to, class: "flag-link", "{text}" } } }
+            }
+        }
+        h3 { if hours <= 24 { "Verdicts per hour" } else { "Verdicts per day" } }
+        TrendChart { trend: r.trend.clone(), hourly: hours <= 24, zone: zone.clone(), label: format!("Verdicts per {}", if hours <= 24 { "hour" } else { "day" }) }
+        div { class: "legend",
+            for v in ["good", "needs_review", "bad"] {
+                span { class: "key seg-{v}", "{humanize(v)}" }
+            }
         }
     }
 }

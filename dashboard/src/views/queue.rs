@@ -6,54 +6,21 @@
 
 use dioxus::prelude::*;
 
-use crate::components::{ErrorNote, Loading, QueueFilters, ReviewList};
+use crate::components::{loaded, QueueFilters, ReviewList, Section};
 use crate::hooks::use_api;
 use crate::hooks::{use_me, use_team_members};
 use crate::model::review::{QueueState, Role};
 
 #[component]
 pub fn Queue(state: QueueState) -> Element {
-    let api = use_api();
     let me = use_me();
     let me_now = me.read().clone();
     let mut reloads = use_signal(|| 0u32);
-    let changed = crate::hooks::use_reviews_changed();
-    let mut items = use_resource(use_reactive!(|state, me_now| {
-        let api = api.clone();
-        let _ = reloads();
-        // After a saved change the list is reloaded, like the badge, so they agree.
-        let _ = changed();
-        async move { api.queue(&state, &me_now).await }
-    }));
-    let team = use_team_members();
 
     let title = if me_now.role == Role::Admin {
         "Review queue"
     } else {
         "My queue"
-    };
-
-    let shown = match &*items.read() {
-        Some(Ok(list)) => Some(shown_line(list.len(), state.is_filtered())),
-        _ => None,
-    };
-    let body = match &*items.read() {
-        None => rsx! { Loading { what: "the queue" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| items.restart() } },
-        Some(Ok(list)) => rsx! {
-            ReviewList {
-                key: "{state}-{me_now.user_id}-{reloads}",
-                items: list.clone(),
-                team: team(),
-                show_dealership: state.dealership.is_none(),
-                label: "Review queue".to_string(),
-                empty: if state.is_filtered() {
-                    "No call in the queue matches these filters.".to_string()
-                } else {
-                    "Nothing waiting for review. Flagged calls appear here until their review is resolved.".to_string()
-                },
-            }
-        },
     };
 
     rsx! {
@@ -70,10 +37,41 @@ pub fn Queue(state: QueueState) -> Element {
         div { class: "actions",
             button { class: "link", id: "queue-reload", onclick: move |_| *reloads.write() += 1, "Reload" }
         }
-        if let Some(line) = shown {
-            p { class: "muted", id: "queue-shown", "{line}" }
-        }
-        {body}
+        Section { what: "the queue", QueueItems { state, reloads: reloads() } }
+    }
+}
+
+/// The queue's rows, loaded for the filters; `reloads` counts the Reload button's
+/// presses.
+#[component]
+fn QueueItems(state: QueueState, reloads: u32) -> Element {
+    let api = use_api();
+    let me = use_me();
+    let me_now = me.read().clone();
+    let changed = crate::hooks::use_reviews_changed();
+    let items = use_resource(use_reactive!(|state, me_now, reloads| {
+        let api = api.clone();
+        let _ = reloads;
+        // After a saved change the list is reloaded, like the badge, so they agree.
+        let _ = changed();
+        async move { api.queue(&state, &me_now).await }
+    }));
+    let team = use_team_members();
+    let list = loaded(&items)?;
+    rsx! {
+        p { class: "muted", id: "queue-shown", {shown_line(list.len(), state.is_filtered())} }
+        div { ReviewList {
+            key: "{state}-{me_now.user_id}-{reloads}",
+            items: list,
+            team: team(),
+            show_dealership: state.dealership.is_none(),
+            label: "Review queue".to_string(),
+            empty: if state.is_filtered() {
+                "No call in the queue matches these filters.".to_string()
+            } else {
+                "Nothing waiting for review. Flagged calls appear here until their review is resolved.".to_string()
+            },
+        } }
     }
 }
 

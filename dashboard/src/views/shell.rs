@@ -1,14 +1,15 @@
 //! The signed-in frame: header with the user's name, role and dealerships, the
 //! dealership selector (kept in the URL), navigation (with the queue's count badge)
 //! and sign-out. It also provides the contexts behind `crate::hooks`: who is
-//! signed in, the dealerships, and a counter that pages bump after a saved review
+//! signed in and the dealerships (memos derived from what it loads), and a counter that pages bump after a saved review
 //! change, which reloads the badge. Admins get a note that they are read-only and where roles live.
 
 use dioxus::prelude::*;
 
 use crate::api::auth;
 use crate::api::data::Dealership;
-use crate::components::{ErrorNote, Loading};
+use crate::api::ApiError;
+use crate::components::{loaded, Section};
 use crate::hooks::use_api;
 use crate::hooks::ReviewsChanged;
 use crate::model::format::{compact_names, humanize};
@@ -60,8 +61,6 @@ pub fn Shell() -> Element {
     let api = use_api();
     let route = use_route::<Route>();
     let navigator = use_navigator();
-    let mut dealerships = use_context_provider(|| Signal::new(Vec::<Dealership>::new()));
-    let mut me = use_context_provider(|| Signal::new(Me::default()));
     let changed = use_context_provider(|| ReviewsChanged(Signal::new(0u64))).0;
 
     let user_id = api
@@ -86,20 +85,22 @@ pub fn Shell() -> Element {
             async move { api.dealerships().await }
         }
     });
-    use_effect(move || {
-        if let Some(Ok(list)) = &*loaded.read() {
-            dealerships.set(list.clone());
-        }
+    // What the pages read through `crate::hooks`: derived from the two loads, never
+    // copied into by an effect.
+    let dealerships = use_memo(move || match &*loaded.read() {
+        Some(Ok(list)) => list.clone(),
+        _ => Vec::<Dealership>::new(),
     });
-    use_effect(move || {
-        if let Some(Ok(Some(p))) = &*profile.read() {
-            me.set(Me {
-                user_id: p.user_id.clone(),
-                full_name: p.full_name.clone(),
-                role: Role::parse(&p.role),
-            });
-        }
+    use_context_provider(|| dealerships);
+    let me = use_memo(move || match &*profile.read() {
+        Some(Ok(Some(p))) => Me {
+            user_id: p.user_id.clone(),
+            full_name: p.full_name.clone(),
+            role: Role::parse(&p.role),
+        },
+        _ => Me::default(),
     });
+    use_context_provider(|| me);
     let queue_count = use_resource({
         let api = api.clone();
         move || {
@@ -157,32 +158,6 @@ pub fn Shell() -> Element {
     let (shown, more) = compact_names(&names);
     let names = names.join(", ");
 
-    let body = match &*loaded.read() {
-        None => rsx! { Loading { what: "your dealerships" } },
-        Some(Err(e)) => {
-            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| loaded.restart() } }
-        }
-        Some(Ok(list)) if list.is_empty() => rsx! {
-            p { class: "state empty", id: "no-dealerships",
-                "No dealership is assigned to you yet, so there is nothing to show. Ask an admin to assign you." }
-        },
-        // A dealership in the URL that RLS does not show (someone else's, or a typo):
-        // say so, rather than an empty page that reads as "no calls".
-        Some(Ok(list))
-            if route
-                .dealership()
-                .is_some_and(|d| !list.iter().any(|x| x.id == d)) =>
-        {
-            rsx! {
-                div { class: "state empty", id: "no-access", role: "alert",
-                    p { "You don't have access to this dealership (or it doesn't exist): “{selected}”." }
-                    Link { to: route.with_dealership(None), "Show all my dealerships" }
-                }
-            }
-        }
-        Some(Ok(_)) => rsx! { Outlet::<Route> {} },
-    };
-
     rsx! {
         header {
             strong { class: "brand", "Call quality monitor" }
@@ -229,8 +204,39 @@ pub fn Shell() -> Element {
                 "You are signed in as an admin: you can see every dealership, but not change reviews here. To change someone's role, manager or dealerships, use the admin console (Supabase Studio): the people are in “profiles”, their dealerships in “user_dealerships”."
             }
         }
-        main { {body} }
+        main {
+            Section { what: "your dealerships", on_retry: move |_| loaded.restart(),
+                Pages { dealerships: loaded, selected: selected.clone() } }
+        }
     }
+}
+
+/// The signed-in pages, once the dealership list has loaded: the routed page, or
+/// why there is none (no dealership yet, or one in the URL the user may not see).
+#[component]
+fn Pages(dealerships: Resource<Result<Vec<Dealership>, ApiError>>, selected: String) -> Element {
+    let route = use_route::<Route>();
+    let list = loaded(&dealerships)?;
+    if list.is_empty() {
+        return rsx! {
+            p { class: "state empty", id: "no-dealerships",
+                "No dealership is assigned to you yet, so there is nothing to show. Ask an admin to assign you." }
+        };
+    }
+    // A dealership in the URL that RLS does not show (someone else's, or a typo):
+    // say so, rather than an empty page that reads as "no calls".
+    if route
+        .dealership()
+        .is_some_and(|d| !list.iter().any(|x| x.id == d))
+    {
+        return rsx! {
+            div { class: "state empty", id: "no-access", role: "alert",
+                p { "You don't have access to this dealership (or it doesn't exist): “{selected}”." }
+                Link { to: route.with_dealership(None), "Show all my dealerships" }
+            }
+        };
+    }
+    rsx! { Outlet::<Route> {} }
 }
 
 #[cfg(test)]

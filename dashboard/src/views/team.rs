@@ -6,9 +6,9 @@
 
 use dioxus::prelude::*;
 
-use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, NOT_SET_UP};
+use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, QueueItem, NOT_SET_UP};
 use crate::api::ApiError;
-use crate::components::{AgreementPanel, Empty, ErrorNote, FlowChart, Loading, ReviewList};
+use crate::components::{loaded, AgreementPanel, Empty, FlowChart, ReviewList, Section};
 use crate::hooks::use_api;
 use crate::hooks::use_team_members;
 use crate::hooks::{use_dealerships, use_me};
@@ -25,83 +25,9 @@ use crate::Route;
 
 #[component]
 pub fn Team(state: TeamState) -> Element {
-    let api = use_api();
     let dealerships = use_dealerships();
-    let mut csm = use_resource(use_reactive!(|state| {
-        let api = api.clone();
-        let zone = team_zone(&state, &dealerships.read());
-        async move { api.csm_stats(&state, platform::now_ms(), &zone).await }
-    }));
-    let api2 = use_api();
-    let mut dealers = use_resource(use_reactive!(|state| {
-        let api = api2.clone();
-        let zone = team_zone(&state, &dealerships.read());
-        async move {
-            api.dealership_stats(&state, platform::now_ms(), &zone)
-                .await
-        }
-    }));
-    let api3 = use_api();
-    let mut flow = use_resource(use_reactive!(|state| {
-        let api = api3.clone();
-        let zone = team_zone(&state, &dealerships.read());
-        async move { api.daily_flow(&state, platform::now_ms(), &zone).await }
-    }));
     let zone = team_zone(&state, &dealerships.read());
     let me = use_me();
-
-    let people = match &*csm.read() {
-        None => rsx! { Loading { what: "the team's numbers" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| csm.restart() } },
-        Some(Ok(rows)) if rows.is_empty() => rsx! { Empty { message: "Nobody on your team yet." } },
-        Some(Ok(rows)) => {
-            let rows: Vec<CsmStats> = rows
-                .iter()
-                .filter(|r| {
-                    state.csm.is_none()
-                        || r.user_id == state.csm
-                        || (state.csm.as_deref() == Some(UNASSIGNED) && r.user_id.is_none())
-                })
-                .cloned()
-                .collect();
-            rsx! { CsmTable { rows, state: state.clone() } }
-        }
-    };
-    let dealerships = match &*dealers.read() {
-        None => rsx! { Loading { what: "the dealerships" } },
-        Some(Err(e)) => {
-            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| dealers.restart() } }
-        }
-        Some(Ok(rows)) => {
-            // team_dealership_stats has no dealership argument: the header's selector
-            // narrows its rows here, like the other parts of the page.
-            let rows: Vec<DealershipStats> = rows
-                .iter()
-                .filter(|r| {
-                    state
-                        .dealership
-                        .as_ref()
-                        .is_none_or(|d| *d == r.dealership_id)
-                })
-                .cloned()
-                .collect();
-            rsx! { DealershipTable { rows, state: state.clone() } }
-        }
-    };
-    let chart = match &*flow.read() {
-        None => rsx! { Loading { what: "the chart" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| flow.restart() } },
-        Some(Ok(days)) => {
-            let (flagged, resolved, words) = flow_summary(days);
-            rsx! {
-                p { id: "flow-summary", class: "headline",
-                    span { id: "flow-flagged", "{flagged}" } " flagged · "
-                    span { id: "flow-resolved", "{resolved}" } " resolved. " "{words}"
-                }
-                FlowChart { days: days.clone() }
-            }
-        }
-    };
 
     rsx! {
         h1 { "Team overview" }
@@ -115,19 +41,92 @@ pub fn Team(state: TeamState) -> Element {
         section { class: "panel", id: "team-people",
             h2 { "Per person" }
             p { class: "muted", "Reviews, resolutions and escalations in the period; backlog (unresolved, assigned to them) as of now, by how long it has waited." }
-            {people}
+            Section { what: "the team's numbers", People { state: state.clone() } }
         }
         div { class: "health-grid",
             section { class: "panel", id: "team-flow",
                 h2 { "Flagged calls vs. resolutions per day ({zone})" }
-                {chart}
+                Section { what: "the chart", Flow { state: state.clone() } }
             }
             section { class: "panel", id: "team-dealerships",
                 h2 { "Per dealership" }
-                {dealerships}
+                Section { what: "the dealerships", Dealerships { state: state.clone() } }
             }
         }
         AgreementPanel { dealership: state.dealership.clone() }
+    }
+}
+
+/// Per person: `team_csm_stats`, narrowed to the CSM filter.
+#[component]
+fn People(state: TeamState) -> Element {
+    let api = use_api();
+    let dealerships = use_dealerships();
+    let csm = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.csm_stats(&state, platform::now_ms(), &zone).await }
+    }));
+    let rows = loaded(&csm)?;
+    if rows.is_empty() {
+        return rsx! { Empty { message: "Nobody on your team yet." } };
+    }
+    let rows: Vec<CsmStats> = rows
+        .into_iter()
+        .filter(|r| {
+            state.csm.is_none()
+                || r.user_id == state.csm
+                || (state.csm.as_deref() == Some(UNASSIGNED) && r.user_id.is_none())
+        })
+        .collect();
+    rsx! { CsmTable { rows, state: state.clone() } }
+}
+
+/// Per dealership: `team_dealership_stats`.
+#[component]
+fn Dealerships(state: TeamState) -> Element {
+    let api = use_api();
+    let dealerships = use_dealerships();
+    let dealers = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        let zone = team_zone(&state, &dealerships.read());
+        async move {
+            api.dealership_stats(&state, platform::now_ms(), &zone)
+                .await
+        }
+    }));
+    // team_dealership_stats has no dealership argument: the header's selector
+    // narrows its rows here, like the other parts of the page.
+    let rows: Vec<DealershipStats> = loaded(&dealers)?
+        .into_iter()
+        .filter(|r| {
+            state
+                .dealership
+                .as_ref()
+                .is_none_or(|d| *d == r.dealership_id)
+        })
+        .collect();
+    rsx! { DealershipTable { rows, state: state.clone() } }
+}
+
+/// Flagged calls vs. resolutions per day: `team_daily_flow`.
+#[component]
+fn Flow(state: TeamState) -> Element {
+    let api = use_api();
+    let dealerships = use_dealerships();
+    let flow = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.daily_flow(&state, platform::now_ms(), &zone).await }
+    }));
+    let days = loaded(&flow)?;
+    let (flagged, resolved, words) = flow_summary(&days);
+    rsx! {
+        p { id: "flow-summary", class: "headline",
+            span { id: "flow-flagged", "{flagged}" } " flagged · "
+            span { id: "flow-resolved", "{resolved}" } " resolved. " "{words}"
+        }
+        FlowChart { days }
     }
 }
 
@@ -429,24 +428,6 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
         }
     };
 
-    let body = match &*items.read() {
-        None => rsx! { Loading { what: "the unresolved items" } },
-        Some(Err(e)) => {
-            rsx! { ErrorNote { error: e.clone(), on_retry: move |_| *reloads.write() += 1 } }
-        }
-        Some(Ok(list)) => rsx! {
-            p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
-            div { ReviewList {
-                key: "{state}-{reloads}",
-                items: list.clone(),
-                team: team(),
-                show_dealership: state.dealership.is_none(),
-                label: "Unresolved items".to_string(),
-                empty: "No unresolved items match these filters.".to_string(),
-            } }
-        },
-    };
-
     rsx! {
         Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
         h1 { id: "unresolved-heading", "{heading}" }
@@ -479,61 +460,88 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
             }
             button { class: "link", onclick: move |_| *reloads.write() += 1, "Reload" }
         }
-        {body}
+        Section { what: "the unresolved items", on_retry: move |_| *reloads.write() += 1,
+            UnresolvedItems { items, state: state.clone(), reloads: reloads() } }
+    }
+}
+
+/// The unresolved list itself (its resource is the page's: the heading names the
+/// CSM from its rows).
+#[component]
+fn UnresolvedItems(
+    items: Resource<Result<Vec<QueueItem>, ApiError>>,
+    state: TeamState,
+    reloads: u32,
+) -> Element {
+    let team = use_team_members();
+    let list = loaded(&items)?;
+    rsx! {
+        p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
+        div { ReviewList {
+            key: "{state}-{reloads}",
+            items: list,
+            team: team(),
+            show_dealership: state.dealership.is_none(),
+            label: "Unresolved items".to_string(),
+            empty: "No unresolved items match these filters.".to_string(),
+        } }
     }
 }
 
 /// The status changes behind "reviews done", "resolved" and "escalations".
 #[component]
 pub fn TeamActivity(state: TeamState) -> Element {
-    let api = use_api();
-    let dealerships = use_dealerships();
-    let mut rows = use_resource(use_reactive!(|state| {
-        let api = api.clone();
-        let zone = team_zone(&state, &dealerships.read());
-        async move { api.activity(&state, platform::now_ms(), &zone).await }
-    }));
     let what = match state.kind.as_deref() {
         Some("resolved") => "Resolutions",
         Some("escalated") => "Escalations",
         _ => "Reviews (status changes)",
     };
-    let body = match &*rows.read() {
-        None => rsx! { Loading { what: "the activity" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| rows.restart() } },
-        Some(Ok(list)) if list.is_empty() => rsx! { Empty { message: "Nothing in this period." } },
-        Some(Ok(list)) => rsx! {
-            p { class: "muted", id: "activity-count",
-                {TeamState::activity_summary(
-                    &list.iter().map(|r| (r.dealership_id.clone(), r.call_id.clone())).collect::<Vec<_>>(),
-                    list.len() >= crate::state::team_view::ACTIVITY_LIMIT,
-                )}
-            }
-            div { class: "table-wrap",
-                table { class: "calls", id: "activity",
-                    thead { tr { th { "When" } th { "Who" } th { "Call" } th { "Change" } th { "Verdict" } th { "Notes" } } }
-                    tbody {
-                        for row in list.iter() {
-                            tr { key: "{row.id}", class: "activity-row", "data-call": "{row.call_id}",
-                                td { class: "time", {platform::format_in_zone(&row.created_at, &zone_of(&dealerships.read(), &row.dealership_id), true)} }
-                                td { {row.actor_name.clone().unwrap_or_else(|| "–".into())} }
-                                td { Link { to: Route::CallDetail { dealership_id: row.dealership_id.clone(), call_id: row.call_id.clone(), view: ViewState::default() }, "{row.call_id}" }
-                                     span { class: "muted", " {row.dealership_id}" } }
-                                td { {crate::model::review::status_label(row.from_status.as_deref().unwrap_or("none"))} " → " {crate::model::review::status_label(&row.to_status)} }
-                                td { crate::components::VerdictBadge { verdict: row.verdict.clone() } }
-                                td { {row.notes.clone().unwrap_or_default()} }
-                            }
-                        }
-                    }
-                }
-            }
-        },
-    };
     rsx! {
         Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
         h1 { "{what}" }
         div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Activity } }
-        {body}
+        Section { what: "the activity", Activity { state } }
+    }
+}
+
+#[component]
+fn Activity(state: TeamState) -> Element {
+    let api = use_api();
+    let dealerships = use_dealerships();
+    let rows = use_resource(use_reactive!(|state| {
+        let api = api.clone();
+        let zone = team_zone(&state, &dealerships.read());
+        async move { api.activity(&state, platform::now_ms(), &zone).await }
+    }));
+    let list = loaded(&rows)?;
+    if list.is_empty() {
+        return rsx! { Empty { message: "Nothing in this period." } };
+    }
+    rsx! {
+        p { class: "muted", id: "activity-count",
+            {TeamState::activity_summary(
+                &list.iter().map(|r| (r.dealership_id.clone(), r.call_id.clone())).collect::<Vec<_>>(),
+                list.len() >= crate::state::team_view::ACTIVITY_LIMIT,
+            )}
+        }
+        div { class: "table-wrap",
+            table { class: "calls", id: "activity",
+                thead { tr { th { "When" } th { "Who" } th { "Call" } th { "Change" } th { "Verdict" } th { "Notes" } } }
+                tbody {
+                    for row in list.iter() {
+                        tr { key: "{row.id}", class: "activity-row", "data-call": "{row.call_id}",
+                            td { class: "time", {platform::format_in_zone(&row.created_at, &zone_of(&dealerships.read(), &row.dealership_id), true)} }
+                            td { {row.actor_name.clone().unwrap_or_else(|| "–".into())} }
+                            td { Link { to: Route::CallDetail { dealership_id: row.dealership_id.clone(), call_id: row.call_id.clone(), view: ViewState::default() }, "{row.call_id}" }
+                                 span { class: "muted", " {row.dealership_id}" } }
+                            td { {crate::model::review::status_label(row.from_status.as_deref().unwrap_or("none"))} " → " {crate::model::review::status_label(&row.to_status)} }
+                            td { crate::components::VerdictBadge { verdict: row.verdict.clone() } }
+                            td { {row.notes.clone().unwrap_or_default()} }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

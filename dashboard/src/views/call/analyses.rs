@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::data::AnalysisRow;
 use crate::api::ApiError;
-use crate::components::{ErrorNote, Loading};
+use crate::components::{loaded, Section};
 use crate::model::format::{analyzer_label, humanize};
 use crate::platform;
 
@@ -61,53 +61,55 @@ pub fn analysis_facts(text: &str) -> Vec<(&'static str, String)> {
     facts
 }
 
+/// `analyses`: the call page's resource (the summary reloads it too).
 #[component]
 pub fn AnalysisSection(
-    analyses: Option<Result<Vec<AnalysisRow>, ApiError>>,
+    analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>,
     zone: String,
     on_requested: EventHandler<()>,
 ) -> Element {
-    let body = match analyses {
-        None => rsx! { Loading { what: "analyses" } },
-        Some(Err(e)) => rsx! { ErrorNote { error: e, on_retry: move |_| on_requested.call(()) } },
-        Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "Not analyzed yet." } },
-        Some(Ok(rows)) => {
-            let current = rows[0].clone();
-            let earlier: Vec<AnalysisRow> = rows[1..].to_vec();
-            let facts = analysis_facts(&current.analysis_text);
-            let when = |iso: &str| platform::format_in_zone(iso, &zone, true);
-            rsx! {
-                p { class: "muted",
-                    "Latest analysis · {when(&current.created_at)} · {humanize(&current.status)} · {analyzer_label(Some(&current.model)).unwrap_or_else(|| current.model.clone())} · prompt {current.prompt_version}"
-                }
-                SignalMarker { dom_id: "analysis-signal", codes: current.retell_signals.clone() }
-                if let Some(err) = current.error.clone() { p { class: "error", "The analyzer failed: {err}" } }
-                dl { class: "facts", id: "analysis-facts",
-                    for (label, value) in facts {
-                        dt { "{label}" } dd { "{value}" }
-                    }
-                }
-                details { class: "raw",
-                    summary { "Stored analysis (JSON)" }
-                    pre { class: "json", id: "analysis-json", {pretty(&current.analysis_text)} }
-                }
-                if !earlier.is_empty() {
-                    h3 { "Earlier analyses ({earlier.len()})" }
-                    for a in earlier {
-                        details { class: "attempt",
-                            summary { "{when(&a.created_at)} · {crate::model::review::status_label(&a.verdict)} · {humanize(&a.status)} · {a.model}" }
-                            pre { class: "json", {pretty(&a.analysis_text)} }
-                        }
-                    }
-                }
-            }
-        }
-    };
     rsx! {
         section { class: "panel", id: "analysis",
             h2 { "Analysis" }
-            {body}
+            Section { what: "analyses", on_retry: move |_| on_requested.call(()), Analyses { analyses, zone } }
             button { class: "link", onclick: move |_| on_requested.call(()), "Reload analyses" }
+        }
+    }
+}
+
+#[component]
+fn Analyses(analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>, zone: String) -> Element {
+    let rows = loaded(&analyses)?;
+    if rows.is_empty() {
+        return rsx! { p { class: "muted", "Not analyzed yet." } };
+    }
+    let current = rows[0].clone();
+    let earlier: Vec<AnalysisRow> = rows[1..].to_vec();
+    let facts = analysis_facts(&current.analysis_text);
+    let when = |iso: &str| platform::format_in_zone(iso, &zone, true);
+    rsx! {
+        p { class: "muted",
+            "Latest analysis · {when(&current.created_at)} · {humanize(&current.status)} · {analyzer_label(Some(&current.model)).unwrap_or_else(|| current.model.clone())} · prompt {current.prompt_version}"
+        }
+        SignalMarker { dom_id: "analysis-signal", codes: current.retell_signals.clone() }
+        if let Some(err) = current.error.clone() { p { class: "error", "The analyzer failed: {err}" } }
+        dl { class: "facts", id: "analysis-facts",
+            for (label, value) in facts {
+                dt { "{label}" } dd { "{value}" }
+            }
+        }
+        details { class: "raw",
+            summary { "Stored analysis (JSON)" }
+            pre { class: "json", id: "analysis-json", {pretty(&current.analysis_text)} }
+        }
+        if !earlier.is_empty() {
+            h3 { "Earlier analyses ({earlier.len()})" }
+            for a in earlier {
+                details { class: "attempt",
+                    summary { "{when(&a.created_at)} · {crate::model::review::status_label(&a.verdict)} · {humanize(&a.status)} · {a.model}" }
+                    pre { class: "json", {pretty(&a.analysis_text)} }
+                }
+            }
         }
     }
 }

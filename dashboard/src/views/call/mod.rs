@@ -19,6 +19,9 @@ mod transcript;
 
 use dioxus::prelude::*;
 
+use crate::api::data::{AnalysisRow, CallDetail as Call, EventRow};
+use crate::api::ApiError;
+use crate::components::{loaded, Section};
 use crate::hooks::use_api;
 use crate::hooks::use_dealerships;
 use crate::model::format::mask_phone;
@@ -47,7 +50,7 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         async move { api.analyses(&dealership_id, &call_id).await }
     }));
     let api3 = use_api();
-    let mut events = use_resource(use_reactive!(|dealership_id, call_id| {
+    let events = use_resource(use_reactive!(|dealership_id, call_id| {
         let api = api3.clone();
         async move { api.events(&dealership_id, &call_id).await }
     }));
@@ -80,6 +83,39 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         .find(|d| d.id == dealership_id)
         .map(|d| d.name.clone())
         .unwrap_or_else(|| dealership_id.clone());
+    // The quote a clicked reason points at, highlighted more strongly.
+    let focused = use_signal(|| None::<usize>);
+
+    let back = Route::Calls { view: view.clone() };
+    let title = match &*call.read() {
+        Some(Ok(c)) => format!(
+            "Call with {} · {dealer_name} · {}",
+            mask_phone(c.customer_phone_last4.as_deref()),
+            platform::format_in_zone(&c.first_event_at, &zone, true)
+        ),
+        _ => format!("Call at {dealer_name}"),
+    };
+    rsx! {
+        Link { to: back, class: "back", "← Back to the list" }
+        h1 { id: "call-title", "{title}" }
+        p { class: "muted", id: "call-id", "Call ID {call_id}" }
+        Section { what: "the call", on_retry: move |_| call.restart(),
+            Panels { call, analyses, events, zone, focused, on_reanalysis: watch } }
+    }
+}
+
+/// The call's panels, once it has loaded. The resources are the page's: the title
+/// reads the call, and the summary's re-analysis reloads the analyses.
+#[component]
+fn Panels(
+    call: Resource<Result<Call, ApiError>>,
+    analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>,
+    events: Resource<Result<Vec<EventRow>, ApiError>>,
+    zone: String,
+    focused: Signal<Option<usize>>,
+    on_reanalysis: EventHandler<()>,
+) -> Element {
+    let c = loaded(&call)?;
     // The current analysis, once loaded: its signals and evidence mark the page.
     let latest = match &*analyses.read() {
         Some(Ok(rows)) => rows.first().cloned(),
@@ -89,59 +125,29 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
         Some(Ok(rows)) => rows.clone(),
         _ => vec![],
     };
-    // The quote a clicked reason points at, highlighted more strongly.
-    let focused = use_signal(|| None::<usize>);
-
-    let back = Route::Calls { view: view.clone() };
-    let (title, body) = match &*call.read() {
-        None => (
-            format!("Call at {dealer_name}"),
-            rsx! { crate::components::Loading { what: "the call" } },
-        ),
-        Some(Err(e)) => (
-            format!("Call at {dealer_name}"),
-            rsx! { crate::components::ErrorNote { error: e.clone(), on_retry: move |_| call.restart() } },
-        ),
-        Some(Ok(c)) => (
-            format!(
-                "Call with {} · {dealer_name} · {}",
-                mask_phone(c.customer_phone_last4.as_deref()),
-                platform::format_in_zone(&c.first_event_at, &zone, true)
-            ),
-            {
-                let (roles, texts) =
-                    shown_texts(c.transcript_turns.as_ref(), c.transcript.as_deref());
-                let quotes = evidence::quotes(
-                    &c.reasons,
-                    latest.as_ref().map(|a| a.analysis_text.as_str()),
-                );
-                let (pieces, found) = evidence::mark(&texts, &quotes);
-                let targets = evidence::reason_targets(c.reasons.len(), &quotes, &found);
-                rsx! {
-                    div { class: "detail-grid",
-                        Summary { call: c.clone(), zone: zone.clone(), latest: latest.clone(), targets, focused, on_reanalysis: watch }
-                        ReviewPanel { dealership_id: c.dealership_id.clone(), call_id: c.call_id.clone(), zone: zone.clone(),
-                            verdict: c.verdict.clone(), flags: c.flags.clone() }
-                        section { class: "panel", id: "chat-panel",
-                            h2 { "Chat" }
-                            button { id: "chat-send", disabled: true, "Send message to customer (future)" }
-                            p { class: "muted", "Messaging customers from the dashboard is planned; for now, follow up by phone." }
-                        }
-                    }
-                    TranscriptSection { roles, pieces, focused,
-                        recording: recording::recording_url(&loaded_events), starts: recording::turn_starts(&loaded_events) }
-                    MetadataSection { call: c.clone() }
-                    AnalysisSection { analyses: analyses.read().clone(), zone: zone.clone(),
-                        on_requested: move |_| { call.restart(); analyses.restart(); } }
-                    EventsSection { events: events.read().clone(), zone: zone.clone(), on_retry: move |_| events.restart() }
-                }
-            },
-        ),
-    };
+    let (roles, texts) = shown_texts(c.transcript_turns.as_ref(), c.transcript.as_deref());
+    let quotes = evidence::quotes(
+        &c.reasons,
+        latest.as_ref().map(|a| a.analysis_text.as_str()),
+    );
+    let (pieces, found) = evidence::mark(&texts, &quotes);
+    let targets = evidence::reason_targets(c.reasons.len(), &quotes, &found);
     rsx! {
-        Link { to: back, class: "back", "← Back to the list" }
-        h1 { id: "call-title", "{title}" }
-        p { class: "muted", id: "call-id", "Call ID {call_id}" }
-        {body}
+        div { class: "detail-grid",
+            Summary { call: c.clone(), zone: zone.clone(), latest: latest.clone(), targets, focused, on_reanalysis }
+            ReviewPanel { dealership_id: c.dealership_id.clone(), call_id: c.call_id.clone(), zone: zone.clone(),
+                verdict: c.verdict.clone(), flags: c.flags.clone() }
+            section { class: "panel", id: "chat-panel",
+                h2 { "Chat" }
+                button { id: "chat-send", disabled: true, "Send message to customer (future)" }
+                p { class: "muted", "Messaging customers from the dashboard is planned; for now, follow up by phone." }
+            }
+        }
+        TranscriptSection { roles, pieces, focused,
+            recording: recording::recording_url(&loaded_events), starts: recording::turn_starts(&loaded_events) }
+        MetadataSection { call: c.clone() }
+        AnalysisSection { analyses, zone: zone.clone(),
+            on_requested: move |_| { call.restart(); analyses.restart(); } }
+        EventsSection { events, zone: zone.clone(), on_retry: move |_| events.restart() }
     }
 }

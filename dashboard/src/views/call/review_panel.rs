@@ -4,7 +4,9 @@
 
 use dioxus::prelude::*;
 
-use crate::components::{ErrorNote, Flash, LabelForm, Loading, ReviewControls, ReviewNote};
+use crate::api::data::{HistoryRow, ReviewRow};
+use crate::api::ApiError;
+use crate::components::{loaded, Flash, LabelForm, ReviewControls, ReviewNote, Section};
 use crate::hooks::use_api;
 use crate::hooks::use_team_members;
 use crate::hooks::{use_me, use_reviews_changed};
@@ -114,12 +116,11 @@ pub fn ReviewPanel(
     let me_now = me.read().clone();
     let current = state.read().clone();
     let Some(current) = current else {
-        return match &*loaded.read() {
-            Some(Err(e)) => {
-                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } ErrorNote { error: e.clone(), on_retry: move |_| loaded.restart() } } }
-            }
-            _ => {
-                rsx! { section { class: "panel", id: "review-panel", h2 { "Review" } Loading { what: "the review" } } }
+        // Until the effect above has the first answer, the section shows the load.
+        return rsx! {
+            section { class: "panel", id: "review-panel",
+                h2 { "Review" }
+                Section { what: "the review", on_retry: move |_| loaded.restart(), Awaiting { review: loaded } }
             }
         };
     };
@@ -204,21 +205,34 @@ pub fn ReviewPanel(
                 machine_verdict: verdict.clone(), machine_flags: flags.clone(), can_review: me_now.role.can_review(),
                 on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
             h3 { "History" }
-            match &*history.read() {
-                None => rsx! { Loading { what: "the history" } },
-                Some(Err(e)) => rsx! { ErrorNote { error: e.clone(), on_retry: move |_| history.restart() } },
-                Some(Ok(rows)) if rows.is_empty() => rsx! { p { class: "muted", "No review activity yet." } },
-                Some(Ok(rows)) => rsx! {
-                    ol { id: "review-history", class: "history",
-                        for h in rows.iter() {
-                            li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}", "data-kind": "{h.kind}",
-                                span { class: "muted", {platform::format_in_zone(&h.created_at, &zone, true)} } " · "
-                                {history_line(h)}
-                                if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{note_text(&n)}”" } }
-                            }
-                        }
-                    }
-                },
+            Section { what: "the history", History { history, zone: zone.clone() } }
+        }
+    }
+}
+
+/// Nothing of its own: it suspends or fails with the review's first load, for the
+/// section around it to show.
+#[component]
+fn Awaiting(review: Resource<Result<Option<ReviewRow>, ApiError>>) -> Element {
+    loaded(&review)?;
+    rsx! {}
+}
+
+/// The call's review history, newest last.
+#[component]
+fn History(history: Resource<Result<Vec<HistoryRow>, ApiError>>, zone: String) -> Element {
+    let rows = loaded(&history)?;
+    if rows.is_empty() {
+        return rsx! { p { class: "muted", "No review activity yet." } };
+    }
+    rsx! {
+        ol { id: "review-history", class: "history",
+            for h in rows.iter() {
+                li { key: "{h.id}", class: "history-item", "data-to": "{h.to_status}", "data-kind": "{h.kind}",
+                    span { class: "muted", {platform::format_in_zone(&h.created_at, &zone, true)} } " · "
+                    {history_line(h)}
+                    if let Some(n) = h.notes.clone() { div { class: "history-notes", "“{note_text(&n)}”" } }
+                }
             }
         }
     }
