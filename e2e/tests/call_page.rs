@@ -409,10 +409,18 @@ async fn a_call_not_there_yet_says_so_with_retry_and_retry_loads_it_once_it_has_
     }))
     .await;
     assert_eq!(status, 200, "{body}");
-    browser.wait_for(".state.error button.retry").await.click().await.unwrap();
+    browser
+        .wait_for(".state.error button.retry")
+        .await
+        .click()
+        .await
+        .unwrap();
     browser.wait_for("#review-panel").await;
     let title = browser.wait_for("#call-title").await.text().await.unwrap();
-    assert!(title.starts_with("Call with"), "the title reads the loaded call: {title}");
+    assert!(
+        title.starts_with("Call with"),
+        "the title reads the loaded call: {title}"
+    );
     assert!(
         browser.texts(".state.error").await.is_empty(),
         "the error is gone once the call has loaded"
