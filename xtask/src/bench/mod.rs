@@ -501,3 +501,18 @@ pub fn psql_file(cluster: &Cluster, db: &str, file: &Path, vars: &[(&str, String
     cmd.arg("-f").arg(file);
     crate::pg::run_quiet(&mut cmd, &format!("psql -f {}", file.display())).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_runs_default_to_twenty_two_in_smoke_and_must_be_positive() {
+        assert_eq!(Options::parse(&[]).unwrap().browser_runs, 20);
+        assert_eq!(Options::parse(&["--smoke"]).unwrap().browser_runs, 2);
+        let only = Options::parse(&["--only", "dashboard", "--browser-runs", "5"]).unwrap();
+        assert_eq!((only.only, only.browser_runs), (vec!["dashboard".into()], 5));
+        assert!(Options::parse(&["--browser-runs", "0"]).is_err());
+        assert!(Options::parse(&["--browser-runs"]).is_err());
+    }
+}
