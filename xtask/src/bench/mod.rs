@@ -511,7 +511,10 @@ mod tests {
         assert_eq!(Options::parse(&[]).unwrap().browser_runs, 20);
         assert_eq!(Options::parse(&["--smoke"]).unwrap().browser_runs, 2);
         let only = Options::parse(&["--only", "dashboard", "--browser-runs", "5"]).unwrap();
-        assert_eq!((only.only, only.browser_runs), (vec!["dashboard".into()], 5));
+        assert_eq!(
+            (only.only, only.browser_runs),
+            (vec!["dashboard".into()], 5)
+        );
         assert!(Options::parse(&["--browser-runs", "0"]).is_err());
         assert!(Options::parse(&["--browser-runs"]).is_err());
     }
