@@ -33,12 +33,14 @@ cargo xtask <command>
                              `--only pgtap,e2e`). TEST_FILTER=<substring> narrows the
                              cargo test stages to matching test names and the pgTAP stage
                              to matching file names.
-  bench [--only PARTS] [--smoke] [--calls N]
+  bench [--only PARTS] [--smoke] [--calls N] [--e2e-calls N] [--browser-runs N]
                              the benchmark, on its own throwaway stack: writes
                              bench/results/<date>-<sha>.json and a Markdown summary beside
                              it, and prints the summary. Parts: queries (the dashboard's
                              queries at N calls, default 1000000), dashboard (download
-                             sizes), ingest (webhook vs the PostgREST baseline, fast and
+                             sizes; time to the login form and from login to the call
+                             list in headless Chromium, cold, --browser-runs runs,
+                             default 20, among the same N calls), ingest (webhook vs the PostgREST baseline, fast and
                              durable Postgres), e2e (webhook to committed analysis with a
                              300 ms fake LLM; --e2e-calls sets its calls). --smoke: a few
                              seconds, tiny sizes, the debug builds.

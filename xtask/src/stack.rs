@@ -193,8 +193,8 @@ fn wait_http(what: &str, url: &str, apikey: Option<&str>, sup: &mut Supervisor) 
     wait_supervised(sup, what, Duration::from_secs(60), |_| http_ok(url, apikey))
 }
 
-fn service_command(bin: &str, envs: Vec<(&str, String)>) -> impl Fn() -> Command + 'static {
-    let path = paths::workspace_bin(bin);
+fn service_command(path: &Path, envs: Vec<(&str, String)>) -> impl Fn() -> Command + 'static {
+    let path = path.to_path_buf();
     let envs: Vec<(String, String)> = envs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     move || {
         let mut cmd = Command::new(&path);
@@ -253,39 +253,12 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
     let p = stack.ports;
     start_postgrest(sup, stack, "")?;
 
-    sup.spawn(
-        Spec::new("gateway", &logs),
-        service_command(
-            "gateway",
-            vec![
-                ("GATEWAY_BIND", format!("127.0.0.1:{}", p.gateway)),
-                (
-                    "DATABASE_URL",
-                    format!(
-                        "postgres://supabase_auth_admin@127.0.0.1:{}/{}",
-                        p.pg, stack.db
-                    ),
-                ),
-                ("POSTGREST_URL", stack.postgrest_url()),
-                ("JWT_SECRET", keys::JWT_SECRET.to_string()),
-                ("ANON_KEY", keys::anon_key()),
-                ("SERVICE_ROLE_KEY", keys::service_role_key()),
-                ("DASHBOARD_BIND", format!("127.0.0.1:{}", p.dashboard)),
-                ("DASHBOARD_DIR", stack.site().display().to_string()),
-            ],
-        ),
-    )?;
-    wait_http(
-        "the auth gateway",
-        &format!("{}/auth/v1/health", stack.supabase_url()),
-        Some(&keys::anon_key()),
-        sup,
-    )?;
+    start_gateway(sup, stack, &paths::workspace_bin("gateway"))?;
 
     sup.spawn(
         Spec::new("api", &logs),
         service_command(
-            "api",
+            &paths::workspace_bin("api"),
             vec![
                 ("API_BIND", format!("127.0.0.1:{}", p.api)),
                 ("DATABASE_URL", stack.database_url()),
@@ -321,7 +294,7 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
     }
     sup.spawn(
         Spec::new("worker", &logs),
-        service_command("worker", worker_env),
+        service_command(&paths::workspace_bin("worker"), worker_env),
     )?;
     wait_http(
         "the worker",
@@ -329,6 +302,43 @@ pub fn start_services(sup: &mut Supervisor, stack: &Stack) -> Result<()> {
         None,
         sup,
     )?;
+    Ok(())
+}
+
+/// Starts the auth gateway from `bin` (auth, the PostgREST proxy, and the
+/// dashboard from [`Stack::site`]) and waits until it answers.
+pub fn start_gateway(sup: &mut Supervisor, stack: &Stack, bin: &Path) -> Result<()> {
+    let logs = stack.logs();
+    let p = stack.ports;
+    sup.spawn(
+        Spec::new("gateway", &logs),
+        service_command(
+            bin,
+            vec![
+                ("GATEWAY_BIND", format!("127.0.0.1:{}", p.gateway)),
+                (
+                    "DATABASE_URL",
+                    format!(
+                        "postgres://supabase_auth_admin@127.0.0.1:{}/{}",
+                        p.pg, stack.db
+                    ),
+                ),
+                ("POSTGREST_URL", stack.postgrest_url()),
+                ("JWT_SECRET", keys::JWT_SECRET.to_string()),
+                ("ANON_KEY", keys::anon_key()),
+                ("SERVICE_ROLE_KEY", keys::service_role_key()),
+                ("DASHBOARD_BIND", format!("127.0.0.1:{}", p.dashboard)),
+                ("DASHBOARD_DIR", stack.site().display().to_string()),
+            ],
+        ),
+    )?;
+    wait_http(
+        "the auth gateway",
+        &format!("{}/auth/v1/health", stack.supabase_url()),
+        Some(&keys::anon_key()),
+        sup,
+    )?;
+
     Ok(())
 }
 

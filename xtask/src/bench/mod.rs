@@ -8,11 +8,13 @@
 //! writes nothing into the repository.
 //!
 //! Parts: `queries` (the dashboard's queries at N calls under RLS), `dashboard`
-//! (download sizes), `ingest` (the webhook against the PostgREST baseline, fast and
+//! (download sizes, and the time to the login form and from login to the call list
+//! in headless Chromium, served by the gateway), `ingest` (the webhook against the PostgREST baseline, fast and
 //! durable Postgres) and `e2e` (webhook to committed analysis with a 300 ms fake
 //! LLM). One file per part; each returns a [`Part`]. The services run from release
 //! builds, except in `--smoke`, which uses the debug builds the tests already made.
 
+mod browser;
 mod dashboard;
 mod end_to_end;
 mod ingest;
@@ -20,6 +22,7 @@ mod load;
 mod queries;
 mod services;
 mod stats;
+mod webdriver;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -55,15 +58,19 @@ pub struct Options {
     /// Calls timed from webhook to analysis in the end-to-end part (default 400,
     /// 10 with `--smoke`).
     pub e2e_calls: Option<usize>,
+    /// Cold browser runs the dashboard part times (default 20, 2 with `--smoke`).
+    pub browser_runs: usize,
 }
 
 impl Options {
-    /// `[--only queries,dashboard,ingest,e2e] [--smoke] [--calls N] [--e2e-calls N]`.
+    /// `[--only queries,dashboard,ingest,e2e] [--smoke] [--calls N] [--e2e-calls N]
+    /// [--browser-runs N]`.
     pub fn parse(flags: &[&str]) -> Result<Options> {
         let mut only: Vec<String> = Vec::new();
         let mut smoke = false;
         let mut calls = None;
         let mut e2e_calls = None;
+        let mut browser_runs = None;
         let mut it = flags.iter();
         while let Some(flag) = it.next() {
             match *flag {
@@ -94,6 +101,13 @@ impl Options {
                             .with_context(|| format!("--e2e-calls {n}: not a positive number"))?,
                     );
                 }
+                "--browser-runs" => {
+                    let n = it.next().context("--browser-runs needs a number")?;
+                    browser_runs =
+                        Some(n.parse().ok().filter(|n| *n > 0).with_context(|| {
+                            format!("--browser-runs {n}: not a positive number")
+                        })?);
+                }
                 other => bail!("unknown bench option {other}"),
             }
         }
@@ -109,6 +123,7 @@ impl Options {
             smoke,
             calls,
             e2e_calls,
+            browser_runs: browser_runs.unwrap_or(if smoke { 2 } else { 20 }),
         })
     }
 
@@ -169,6 +184,7 @@ pub fn smoke() -> Result<usize> {
         smoke: true,
         calls: 2_000,
         e2e_calls: None,
+        browser_runs: 2,
     };
     let (report, _) = measure(&options)?;
     let mut numbers = 0;
@@ -187,7 +203,7 @@ pub fn smoke() -> Result<usize> {
             bail!("bench smoke: part {name} produced no numbers");
         }
     }
-    for name in ["ingest", "end_to_end"] {
+    for name in ["ingest", "end_to_end", "dashboard"] {
         if let Some(part) = report["parts"].get(name) {
             check_numbers(name, part)?;
         }
@@ -203,8 +219,8 @@ pub fn smoke() -> Result<usize> {
     Ok(numbers)
 }
 
-/// The ingest and end-to-end figures the smoke run must find: finite, and
-/// positive (they count requests or milliseconds). Never a timing threshold.
+/// The ingest, end-to-end and browser figures the smoke run must find: finite,
+/// and positive (they count requests or milliseconds). Never a timing threshold.
 fn check_numbers(name: &str, part: &Value) -> Result<()> {
     let paths: Vec<String> = match name {
         "ingest" => (0..2)
@@ -216,6 +232,12 @@ fn check_numbers(name: &str, part: &Value) -> Result<()> {
                         format!("/variants/{v}/{t}/open_loop/0/latency/p99_ms"),
                     ]
                 })
+            })
+            .collect(),
+        "dashboard" => ["login_form_ms", "login_to_rows_ms"]
+            .into_iter()
+            .flat_map(|t| {
+                ["median", "min", "max", "p95"].map(|s| format!("/browser_timings/{t}/{s}"))
             })
             .collect(),
         _ => vec![
@@ -258,8 +280,15 @@ fn measure(options: &Options) -> Result<(Value, String)> {
     // The code measured is the code at the start of the run.
     let sha = git_sha();
     install::ensure(install::Purpose::Test)?;
+    let mut binaries = Vec::new();
     if options.runs("ingest") || options.runs("e2e") {
-        build_services(options.smoke)?;
+        binaries.extend(["api", "worker"]);
+    }
+    if options.runs("dashboard") {
+        binaries.push("gateway");
+    }
+    if !binaries.is_empty() {
+        build_services(&binaries, options.smoke)?;
     }
     let tmp = TempDir(std::env::temp_dir().join(format!("dcm-bench-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tmp.0);
@@ -436,9 +465,12 @@ fn git_sha() -> Option<String> {
 static RELEASE: AtomicBool = AtomicBool::new(true);
 
 /// Release builds for measuring: debug builds measure the compiler, not the service.
-fn build_services(smoke: bool) -> Result<()> {
+fn build_services(binaries: &[&str], smoke: bool) -> Result<()> {
     RELEASE.store(!smoke, Ordering::SeqCst);
-    let mut args = vec!["build", "--quiet", "-p", "api", "-p", "worker"];
+    let mut args = vec!["build", "--quiet"];
+    for bin in binaries {
+        args.extend(["-p", bin]);
+    }
     if !smoke {
         args.push("--release");
     }
@@ -450,7 +482,7 @@ fn build_services(smoke: bool) -> Result<()> {
     )
 }
 
-/// The api or worker binary this run uses (see [`RELEASE`]).
+/// The api, worker or gateway binary this run uses (see [`RELEASE`]).
 pub fn service_bin(name: &str) -> PathBuf {
     if RELEASE.load(Ordering::SeqCst) {
         paths::release_bin(name)
@@ -468,4 +500,22 @@ pub fn psql_file(cluster: &Cluster, db: &str, file: &Path, vars: &[(&str, String
     }
     cmd.arg("-f").arg(file);
     crate::pg::run_quiet(&mut cmd, &format!("psql -f {}", file.display())).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_runs_default_to_twenty_two_in_smoke_and_must_be_positive() {
+        assert_eq!(Options::parse(&[]).unwrap().browser_runs, 20);
+        assert_eq!(Options::parse(&["--smoke"]).unwrap().browser_runs, 2);
+        let only = Options::parse(&["--only", "dashboard", "--browser-runs", "5"]).unwrap();
+        assert_eq!(
+            (only.only, only.browser_runs),
+            (vec!["dashboard".into()], 5)
+        );
+        assert!(Options::parse(&["--browser-runs", "0"]).is_err());
+        assert!(Options::parse(&["--browser-runs"]).is_err());
+    }
 }
