@@ -443,15 +443,19 @@ impl Api {
 
     /// The queue badge's count for one dealership (`None`: all the user's), so the
     /// health page's number is the queue's.
+    /// Counted on `call_reviews`, not the `review_queue` view: the same rows (the
+    /// view is the unresolved reviews, left-joined), without a lookup into `calls`
+    /// per row (migration 20261221000100).
     pub async fn queue_count_in(&self, dealership: Option<&str>) -> Result<u64, ApiError> {
         let mut query = vec![
+            pair("status", "neq.resolved"),
             pair("or", crate::model::review::QUEUE_VERDICTS),
             pair("select", "call_id"),
         ];
         if let Some(d) = dealership {
             query.push(eq("dealership_id", d));
         }
-        self.count("review_queue", &query).await
+        self.count("call_reviews", &query).await
     }
 
     pub async fn review(

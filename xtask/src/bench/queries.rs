@@ -23,6 +23,8 @@ use crate::pg::Cluster;
 const LIST_COLUMNS: &str = "dealership_id,call_id,first_event_at,customer_phone_last4,duration_sec,verdict,score,reasons,flags,review_status,analysis_model";
 /// What the call page asks of `calls` (the dashboard's `CALL_DETAIL_SELECT`).
 const CALL_DETAIL_COLUMNS: &str = "dealership_id,call_id,call_status,direction,started_at,ended_at,duration_sec,transcript,transcript_turns,customer_phone_last4,agent_id,disconnection_reason,retell_analysis,metadata,first_event_at,verdict,score,flags,reasons,analysis_model,analyzed_at,review_status";
+/// The queue's verdict filter, as the dashboard sends it (`state/queue_view.rs`).
+const QUEUE_VERDICTS: &str = "(verdict.in.(needs_review,bad),audit_sample.is.true)";
 const LIST_ORDER: &str = "first_event_at.desc,dealership_id.asc,call_id.asc";
 const CSV_COLUMNS: &str = "dealership:dealership_name,local_time,timezone,call_id,customer_phone:customer_phone_masked,duration_sec,verdict,score,reasons:reasons_text,flags:flags_text,review_status,analysis_model";
 const QUEUE_COLUMNS: &str = "dealership_id,dealership_name,call_id,status,verdict,score,flags,reasons,assignee_id,assignee_name,notes,flagged_at,age_hours,call_started_at,customer_name,customer_phone_masked,timezone,call_summary";
@@ -504,8 +506,9 @@ fn queries_for(
         q("queue, oldest first", get("review_queue", queue(&[], oldest, "200"))),
         q("queue, one dealership", get("review_queue", queue(&[("dealership_id", format!("eq.{d}"))], worst, "200"))),
         q("queue, mine", get("review_queue", queue(&[("assignee_id", format!("eq.{}", role.user_id))], worst, "200"))),
-        q("queue badge count", count("review_queue", vec![p("verdict", "in.(needs_review,bad)"), p("select", "call_id")])),
-        q("queue badge count, one dealership", count("review_queue", vec![p("verdict", "in.(needs_review,bad)"), p("select", "call_id"), p("dealership_id", format!("eq.{d}"))])),
+        // As the dashboard counts it: call_reviews with the queue's filters (api/data.rs).
+        q("queue badge count", count("call_reviews", vec![p("status", "neq.resolved"), p("or", QUEUE_VERDICTS), p("select", "call_id")])),
+        q("queue badge count, one dealership", count("call_reviews", vec![p("status", "neq.resolved"), p("or", QUEUE_VERDICTS), p("select", "call_id"), p("dealership_id", format!("eq.{d}"))])),
         // Team overview.
         q("team: csm stats 7d", Request::Rpc { function: "team_csm_stats", args: json!({"p_from": from7, "p_to": to7, "p_dealership_id": null}) }),
         q("team: dealership stats 7d", Request::Rpc { function: "team_dealership_stats", args: json!({"p_from": from7, "p_to": to7, "p_csm": null}) }),
