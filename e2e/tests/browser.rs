@@ -626,8 +626,14 @@ async fn j_scrolls_the_selected_call_into_view_and_back_from_it_restores_the_pla
         .unwrap();
     assert!(scrolled > 0.0, "the page scrolled to follow the selection");
 
+    // A panic in the wasm stops the whole app with an uncaught error; record any.
+    browser
+        .eval("window.__errors = []; window.addEventListener('error', e => window.__errors.push(e.message)); return null")
+        .await;
     browser.type_keys("\u{e007}").await; // Enter opens it
-    browser.wait_for("#call-title").await;
+                                         // Back at once, while the call is still loading: the app must not stop (it did
+                                         // when a waiting panel read its page's load after the page was gone).
+    browser.wait_for("#call-id").await;
     browser.client.back().await.unwrap();
     let again = browser
         .until("the same row selected again", || async {
@@ -645,6 +651,11 @@ async fn j_scrolls_the_selected_call_into_view_and_back_from_it_restores_the_pla
         })
         .await;
     assert!((restored - scrolled).abs() < 2.0);
+    assert_eq!(
+        browser.eval("return window.__errors").await,
+        json!([]),
+        "no uncaught error in the page"
+    );
     browser.close().await;
 }
 

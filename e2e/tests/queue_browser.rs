@@ -373,6 +373,10 @@ mod working_day {
         }
         let count = browser.wait_for("#bulk-count").await.text().await.unwrap();
         assert_eq!(count, "2 selected");
+        let refused_when = browser
+            .texts(&format!("{} .call-time", row(&calls[1])))
+            .await
+            .join("");
         let (status, body) = rpc(
             &north,
             "review_call",
@@ -395,7 +399,8 @@ mod working_day {
         browser.screenshot("q16-bulk-outcome").await;
         assert!(
             outcome.starts_with("Marked 1 of 2 calls reviewed.")
-                && outcome.contains(&format!("call {} (", calls[1]))
+                && outcome.contains(&format!(" at {refused_when} ("))
+                && !outcome.contains(&calls[1])
                 && outcome.contains("cannot move from resolved to reviewed"),
             "says which row the database refused and why: {outcome}"
         );
@@ -659,6 +664,10 @@ mod working_day {
             values.contains(&NORTH_ID.to_string()) && !values.contains(&format!("add:{NORTH_ID}")),
             "Nora is on the dealership already: {values:?}"
         );
+        let when = manager
+            .texts(&format!("{} .call-time", row(&call_id)))
+            .await
+            .join("");
         manager
             .wait_for(&select)
             .await
@@ -672,9 +681,11 @@ mod working_day {
             })
             .await;
         manager.screenshot("q16-add-assignment").await;
-        assert_eq!(
-            confirmation,
-            format!("Assigned call {call_id} to Sam South.")
+        assert!(
+            confirmation.starts_with("Assigned the call ")
+                && confirmation.ends_with(&format!(" at {when} to Sam South."))
+                && !confirmation.contains(&call_id),
+            "the confirmation names the call by who and when: {confirmation}"
         );
         assert_eq!(review(&call_id).await["assignee_id"], SOUTH_ID);
         assert_eq!(

@@ -140,6 +140,9 @@ async fn a_csm_resolves_a_call_from_the_queue_with_a_note_and_the_managers_overv
         "a refused change leaves the item in the queue"
     );
 
+    // The confirmation names the call as its row does (when, who), not by its id.
+    let when = north.texts(&format!("{row} .call-time")).await.join("");
+    assert!(!when.is_empty(), "the row shows when the call was");
     let note = "Called the customer back and booked the service.";
     north
         .wait_for(&format!("{row} textarea.notes"))
@@ -159,7 +162,12 @@ async fn a_csm_resolves_a_call_from_the_queue_with_a_note_and_the_managers_overv
             text.starts_with("Resolved").then_some(text)
         })
         .await;
-    assert_eq!(confirmation, format!("Resolved call {call_id}."));
+    assert!(
+        confirmation.starts_with("Resolved the call ")
+            && confirmation.ends_with(&format!(" at {when}."))
+            && !confirmation.contains(&call_id),
+        "{confirmation}"
+    );
     assert!(
         north.texts(&row).await.is_empty(),
         "the resolved call left the queue"
@@ -374,6 +382,7 @@ async fn reassign(dealership: &str, call_id: &str) -> Result<(), String> {
         return Err(format!("the row shows Nora as assignee: {assignee:?}"));
     }
     manager.screenshot("reassign-before").await;
+    let when = manager.texts(&format!("{row} .call-time")).await.join("");
     manager
         .wait_for(&format!("{row} select.assign-select"))
         .await
@@ -388,7 +397,10 @@ async fn reassign(dealership: &str, call_id: &str) -> Result<(), String> {
         .await;
     manager.screenshot("reassign-after").await;
     manager.close().await;
-    if confirmation != format!("Assigned call {call_id} to Sam South.") {
+    if !(confirmation.starts_with("Assigned the call ")
+        && confirmation.ends_with(&format!(" at {when} to Sam South."))
+        && !confirmation.contains(&call_id))
+    {
         return Err(format!("confirmation: {confirmation}"));
     }
 

@@ -26,7 +26,7 @@ pub use reveal_phone::RevealPhone;
 pub use review_controls::ReviewControls;
 pub use review_list::{Flash, ReviewList};
 pub use review_note::ReviewNote;
-pub use section::{loaded, Section};
+pub use section::{loaded, settled, Section};
 pub use trend_chart::TrendChart;
 
 use dioxus::prelude::*;

@@ -15,6 +15,7 @@ use crate::components::{BulkBar, ReviewControls, VerdictBadge};
 use crate::hooks::use_api;
 use crate::hooks::{use_me, use_reviews_changed};
 use crate::model::bulk::BulkOutcome;
+use crate::model::call_name::call_name;
 use crate::model::format::humanize;
 use crate::model::queue_row::{customer_label, phone_label, summary_text};
 use crate::model::review::{
@@ -25,6 +26,28 @@ use crate::platform;
 use crate::state::call_list::ViewState;
 use crate::state::place::{self, row_key};
 use crate::Route;
+
+/// When the item's call started, in the screen's zone: the dealership's when the
+/// list shows one, else the viewer's (the rows may span zones); labelled either way.
+fn item_time(item: &QueueItem, show_dealership: bool) -> Option<String> {
+    let zone = if show_dealership {
+        platform::viewer_zone()
+    } else {
+        item.timezone.clone().unwrap_or_else(|| "UTC".into())
+    };
+    item.call_started_at
+        .as_deref()
+        .map(|t| platform::format_in_zone(t, &zone, true))
+}
+
+/// The item as a confirmation names it: who called and when, as its row shows.
+fn item_name(item: &QueueItem, show_dealership: bool) -> String {
+    call_name(
+        item.customer_name.as_deref(),
+        phone_label(item.customer_phone_masked.as_deref()).as_deref(),
+        item_time(item, show_dealership).as_deref(),
+    )
+}
 
 /// A confirmation (ok) or a refusal, shown in the status line.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +157,12 @@ pub fn ReviewList(
                 );
                 flash.set(Some(Flash {
                     ok: outcome.failed.is_empty(),
-                    text: outcome.summary(&done),
+                    text: outcome.summary(&done, |d, c| {
+                        shown
+                            .iter()
+                            .find(|i| i.is(d, c))
+                            .map_or_else(|| "a call".into(), |i| item_name(i, show_dealership))
+                    }),
                 }));
                 bulk_busy.set(false);
                 // Reload the list and the badge from the database.
@@ -157,6 +185,7 @@ pub fn ReviewList(
             .find(|i| i.is(&dealership_id, &call_id))
             .cloned();
         let Some(current) = current else { return };
+        let name = item_name(&current, show_dealership);
         if let Err(why) = change.validate(Some(current.status)) {
             flash_at.set(Some(row_key(&dealership_id, &call_id)));
             flash.set(Some(Flash {
@@ -177,7 +206,7 @@ pub fn ReviewList(
         rows.set(shown.items);
         flash.set(Some(Flash {
             ok: true,
-            text: format!("Saving call {call_id}…"),
+            text: format!("Saving {name}…"),
         }));
         spawn(async move {
             match api.change_review(&dealership_id, &call_id, &change).await {
@@ -202,7 +231,7 @@ pub fn ReviewList(
                     rows.set(fixed);
                     flash.set(Some(Flash {
                         ok: true,
-                        text: change.confirmation(&call_id),
+                        text: change.confirmation(&name),
                     }));
                     *changed.write() += 1;
                     // "Resolve and open next": saved, so on to the following item.
@@ -513,17 +542,7 @@ fn QueueRow(
     };
     let customer = customer_label(item.customer_name.as_deref());
     let phone = phone_label(item.customer_phone_masked.as_deref());
-    // The screen's zone: the dealership's when the list shows one, else the viewer's
-    // (the rows may span zones); the label names it either way.
-    let zone = if show_dealership {
-        platform::viewer_zone()
-    } else {
-        item.timezone.clone().unwrap_or_else(|| "UTC".into())
-    };
-    let when = item
-        .call_started_at
-        .as_deref()
-        .map(|t| platform::format_in_zone(t, &zone, true));
+    let when = item_time(&item, show_dealership);
     let reasons = item.reasons.clone().unwrap_or_default();
     let (summary, from_retell) = summary_text(item.call_summary.as_deref(), &reasons);
     let reasons_line = reasons

@@ -1,7 +1,8 @@
 //! The one way a part of a page shows that it is loading or has failed.
 //!
 //! `Section` is an error boundary around a suspense boundary. The component
-//! inside loads with `use_resource` and takes the value with [`loaded`]`(&r)?`:
+//! inside loads with its own `use_resource` and takes the value with
+//! [`loaded`]`(&r)?` (never a parent's resource: see [`loaded`]):
 //! - before the first answer, the section shows "Loading {what}…";
 //! - a failure shows the error in words with a Retry button; Retry mounts the
 //!   content again, so the resources it owns load afresh (`on_retry` restarts
@@ -58,13 +59,29 @@ fn api_error(error: &CapturedError) -> ApiError {
 /// A resource's value for rendering inside a [`Section`]: suspends until the first
 /// answer (and while a failed load is being retried), keeps the last good value
 /// while a reload is under way, and throws a failure to the section.
+///
+/// Only for a resource the calling component owns (`use_resource` in the same
+/// component). Dioxus renders a waiting part once more after the user has left
+/// the page; if the resource belonged to a component further up, it is gone by
+/// then, and reading it panics and stops the whole app (seen: Back pressed while a
+/// call was loading). A part that needs a parent's load gets its value as a prop,
+/// taken by the parent with [`settled`].
 pub fn loaded<T: Clone + 'static>(
     resource: &Resource<Result<T, ApiError>>,
 ) -> Result<T, RenderError> {
+    Ok(settled(resource)??)
+}
+
+/// Like [`loaded`], but a failure is returned as a value, for a component that
+/// waits for several loads and lets each panel show its own failure (the child
+/// panel throws it to its own section with `?`).
+pub fn settled<T: Clone + 'static>(
+    resource: &Resource<Result<T, ApiError>>,
+) -> Result<Result<T, ApiError>, RenderError> {
     let pending = *resource.state().read() == UseResourceState::Pending;
     match &*resource.read() {
-        Some(Ok(value)) => Ok(value.clone()),
-        Some(Err(error)) if !pending => Err(error.clone().into()),
+        Some(Ok(value)) => Ok(Ok(value.clone())),
+        Some(Err(error)) if !pending => Ok(Err(error.clone())),
         _ => Err(resource.suspend().err().unwrap_or_default()),
     }
 }

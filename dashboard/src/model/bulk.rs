@@ -20,10 +20,11 @@ impl BulkOutcome {
     }
 
     /// The sentence shown (and announced) once every row has an answer, e.g.
-    /// "Marked 2 of 3 calls reviewed. Not saved: call c3 (A review cannot move from
-    /// resolved to reviewed.)". `done` is the past tense of the action with `{n}`
-    /// for the count: "Marked {n} reviewed", "Assigned {n} to Sam South".
-    pub fn summary(&self, done: &str) -> String {
+    /// "Marked 2 of 3 calls reviewed. Not saved: the call from Dana at 3:05 PM (A
+    /// review cannot move from resolved to reviewed.)". `done` is the past tense of
+    /// the action with `{n}` for the count: "Marked {n} reviewed", "Assigned {n} to
+    /// Sam South"; `name` names a refused row's call from (dealership id, call id).
+    pub fn summary(&self, done: &str, name: impl Fn(&str, &str) -> String) -> String {
         let total = self.total();
         let calls = |n: usize| if n == 1 { "call" } else { "calls" };
         let count = if self.failed.is_empty() {
@@ -36,7 +37,13 @@ impl BulkOutcome {
             let why: Vec<String> = self
                 .failed
                 .iter()
-                .map(|(_, call, reason)| format!("call {call} ({})", reason.trim_end_matches('.')))
+                .map(|(dealership, call, reason)| {
+                    format!(
+                        "{} ({})",
+                        name(dealership, call),
+                        reason.trim_end_matches('.')
+                    )
+                })
                 .collect();
             text.push_str(&format!(" Not saved: {}.", why.join("; ")));
         }
@@ -47,6 +54,10 @@ impl BulkOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn named(_dealership: &str, call: &str) -> String {
+        format!("the call {call}")
+    }
 
     fn key(c: &str) -> (String, String) {
         ("honda-quincy".into(), c.into())
@@ -59,7 +70,7 @@ mod tests {
             failed: vec![],
         };
         assert_eq!(
-            all.summary("Marked {n} reviewed"),
+            all.summary("Marked {n} reviewed", named),
             "Marked 2 calls reviewed."
         );
         let partial = BulkOutcome {
@@ -71,15 +82,15 @@ mod tests {
             )],
         };
         assert_eq!(
-            partial.summary("Marked {n} reviewed"),
-            "Marked 1 of 2 calls reviewed. Not saved: call c3 (A review cannot move from resolved to reviewed)."
+            partial.summary("Marked {n} reviewed", named),
+            "Marked 1 of 2 calls reviewed. Not saved: the call c3 (A review cannot move from resolved to reviewed)."
         );
         let one = BulkOutcome {
             saved: vec![key("c1")],
             failed: vec![],
         };
         assert_eq!(
-            one.summary("Assigned {n} to Sam South"),
+            one.summary("Assigned {n} to Sam South", named),
             "Assigned 1 call to Sam South."
         );
     }

@@ -25,7 +25,8 @@ pub trait StatusUi: Sized {
     /// The button's word in the queue's compact action bar (the full label is its
     /// tooltip).
     fn short_label(self) -> &'static str;
-    /// What the confirmation says once the database accepted the change.
+    /// What the confirmation says once the database accepted the change, with
+    /// `{call}` for the call's name ("this call", "the call from Dana at 3:05 PM").
     fn done_label(self) -> &'static str;
     /// Notes are required to reach these (the database refuses blank notes too).
     fn needs_notes(self) -> bool;
@@ -56,11 +57,11 @@ impl StatusUi for ReviewStatus {
 
     fn done_label(self) -> &'static str {
         match self {
-            ReviewStatus::Open => "Re-opened",
-            ReviewStatus::Reviewed => "Marked reviewed",
-            ReviewStatus::FollowUpNeeded => "Marked follow-up needed",
-            ReviewStatus::Resolved => "Resolved",
-            ReviewStatus::Escalated => "Escalated",
+            ReviewStatus::Open => "Re-opened {call}",
+            ReviewStatus::Reviewed => "Marked {call} reviewed",
+            ReviewStatus::FollowUpNeeded => "Marked {call} as needing follow-up",
+            ReviewStatus::Resolved => "Resolved {call}",
+            ReviewStatus::Escalated => "Escalated {call}",
         }
     }
 
@@ -289,12 +290,13 @@ impl Change {
         }
     }
 
-    /// The visible confirmation once the database accepted it.
-    pub fn confirmation(&self, call_id: &str) -> String {
+    /// The visible confirmation once the database accepted it; `call` names the
+    /// call ([`crate::model::call_name::call_name`], or "this call" on its own page).
+    pub fn confirmation(&self, call: &str) -> String {
         match self {
-            Change::Status { to, .. } => format!("{} call {call_id}.", to.done_label()),
-            Change::Assign { name: Some(n), .. } => format!("Assigned call {call_id} to {n}."),
-            Change::Assign { name: None, .. } => format!("Call {call_id} is now unassigned."),
+            Change::Status { to, .. } => format!("{}.", to.done_label().replace("{call}", call)),
+            Change::Assign { name: Some(n), .. } => format!("Assigned {call} to {n}."),
+            Change::Assign { name: None, .. } => format!("Unassigned {call}."),
         }
     }
 }
@@ -648,9 +650,23 @@ mod tests {
             Some("Sam South")
         );
         assert_eq!(
-            assigned.confirmation("c1"),
-            "Assigned call c1 to Sam South."
+            assigned.confirmation("this call"),
+            "Assigned this call to Sam South."
         );
+        let resolve = Change::Status {
+            to: ReviewStatus::Resolved,
+            notes: Some("done".into()),
+        };
+        assert_eq!(
+            resolve.confirmation("the call from Dana at 3:05 PM"),
+            "Resolved the call from Dana at 3:05 PM."
+        );
+        for status in ReviewStatus::ALL {
+            assert!(
+                status.done_label().contains("{call}"),
+                "{status:?} names the call"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::data::AnalysisRow;
 use crate::api::ApiError;
-use crate::components::{loaded, Section};
+use crate::components::Section;
 use crate::model::format::{analyzer_label, humanize};
 use crate::platform;
 
@@ -61,10 +61,10 @@ pub fn analysis_facts(text: &str) -> Vec<(&'static str, String)> {
     facts
 }
 
-/// `analyses`: the call page's resource (the summary reloads it too).
+/// `analyses`: what the call page loaded (the summary's re-analysis reloads it too).
 #[component]
 pub fn AnalysisSection(
-    analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>,
+    analyses: Result<Vec<AnalysisRow>, ApiError>,
     zone: String,
     on_requested: EventHandler<()>,
 ) -> Element {
@@ -78,8 +78,8 @@ pub fn AnalysisSection(
 }
 
 #[component]
-fn Analyses(analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>, zone: String) -> Element {
-    let rows = loaded(&analyses)?;
+fn Analyses(analyses: Result<Vec<AnalysisRow>, ApiError>, zone: String) -> Element {
+    let rows = analyses?;
     if rows.is_empty() {
         return rsx! { p { class: "muted", "Not analyzed yet." } };
     }

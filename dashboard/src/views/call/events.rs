@@ -5,13 +5,13 @@ use dioxus::prelude::*;
 
 use crate::api::data::EventRow;
 use crate::api::ApiError;
-use crate::components::{loaded, Section};
+use crate::components::Section;
 use crate::platform;
 
-/// `events`: the call page's resource (the recording is read from it too).
+/// `events`: what the call page loaded (the recording is read from it too).
 #[component]
 pub fn EventsSection(
-    events: Resource<Result<Vec<EventRow>, ApiError>>,
+    events: Result<Vec<EventRow>, ApiError>,
     zone: String,
     on_retry: EventHandler<()>,
 ) -> Element {
@@ -24,8 +24,8 @@ pub fn EventsSection(
 }
 
 #[component]
-fn Events(events: Resource<Result<Vec<EventRow>, ApiError>>, zone: String) -> Element {
-    let rows = loaded(&events)?;
+fn Events(events: Result<Vec<EventRow>, ApiError>, zone: String) -> Element {
+    let rows = events?;
     if rows.is_empty() {
         return rsx! { p { class: "muted", "No events recorded." } };
     }

@@ -19,9 +19,7 @@ mod transcript;
 
 use dioxus::prelude::*;
 
-use crate::api::data::{AnalysisRow, CallDetail as Call, EventRow};
-use crate::api::ApiError;
-use crate::components::{loaded, Section};
+use crate::components::{loaded, settled, Section};
 use crate::hooks::use_api;
 use crate::hooks::use_dealerships;
 use crate::model::format::mask_phone;
@@ -39,28 +37,58 @@ use transcript::{shown_texts, TranscriptSection};
 
 #[component]
 pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> Element {
-    let api = use_api();
-    let mut call = use_resource(use_reactive!(|dealership_id, call_id| {
-        let api = api.clone();
-        async move { api.call(&dealership_id, &call_id).await }
-    }));
-    let api2 = use_api();
-    let mut analyses = use_resource(use_reactive!(|dealership_id, call_id| {
-        let api = api2.clone();
-        async move { api.analyses(&dealership_id, &call_id).await }
-    }));
-    let api3 = use_api();
-    let events = use_resource(use_reactive!(|dealership_id, call_id| {
-        let api = api3.clone();
-        async move { api.events(&dealership_id, &call_id).await }
-    }));
     let dealerships = use_dealerships();
     let zone = zone_of(&dealerships.read(), &dealership_id);
+    let dealer_name = dealerships
+        .read()
+        .iter()
+        .find(|d| d.id == dealership_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| dealership_id.clone());
+    let back = Route::Calls { view: view.clone() };
+    rsx! {
+        Link { to: back, class: "back", "← Back to the list" }
+        p { class: "muted", id: "call-id", "Call ID {call_id}" }
+        // Keyed by the call, so opening another call loads it afresh.
+        Section { what: "the call",
+            CallPage { key: "{dealership_id}/{call_id}", dealership_id: dealership_id.clone(),
+                call_id: call_id.clone(), zone, dealer_name } }
+    }
+}
+
+/// The call, its analyses and its events, loaded here (the component that waits
+/// owns what it waits for: see `components::section::loaded`), then the title and
+/// the panels. A failed analyses or events load shows in its own panel.
+#[component]
+fn CallPage(dealership_id: String, call_id: String, zone: String, dealer_name: String) -> Element {
+    let api = use_api();
+    let mut call = use_resource({
+        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
+        move || {
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            async move { api.call(&d, &c).await }
+        }
+    });
+    let mut analyses = use_resource({
+        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
+        move || {
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            async move { api.analyses(&d, &c).await }
+        }
+    });
+    let mut events = use_resource({
+        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
+        move || {
+            let (api, d, c) = (api.clone(), d.clone(), c.clone());
+            async move { api.events(&d, &c).await }
+        }
+    });
+    // The quote a clicked reason points at, highlighted more strongly.
+    let focused = use_signal(|| None::<usize>);
 
     // After a re-analysis request, wait for the worker's new attempt, then reload the
     // summary and the analyses together (so "Analyzed" is not left stale).
     let watch = {
-        let api = use_api();
         let (d, c) = (dealership_id.clone(), call_id.clone());
         move |_| {
             let (api, d, c) = (api.clone(), d.clone(), c.clone());
@@ -77,54 +105,21 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
             });
         }
     };
-    let dealer_name = dealerships
-        .read()
-        .iter()
-        .find(|d| d.id == dealership_id)
-        .map(|d| d.name.clone())
-        .unwrap_or_else(|| dealership_id.clone());
-    // The quote a clicked reason points at, highlighted more strongly.
-    let focused = use_signal(|| None::<usize>);
 
-    let back = Route::Calls { view: view.clone() };
-    let title = match &*call.read() {
-        Some(Ok(c)) => format!(
-            "Call with {} · {dealer_name} · {}",
-            mask_phone(c.customer_phone_last4.as_deref()),
-            platform::format_in_zone(&c.first_event_at, &zone, true)
-        ),
-        _ => format!("Call at {dealer_name}"),
-    };
-    rsx! {
-        Link { to: back, class: "back", "← Back to the list" }
-        h1 { id: "call-title", "{title}" }
-        p { class: "muted", id: "call-id", "Call ID {call_id}" }
-        Section { what: "the call", on_retry: move |_| call.restart(),
-            Panels { call, analyses, events, zone, focused, on_reanalysis: watch } }
-    }
-}
-
-/// The call's panels, once it has loaded. The resources are the page's: the title
-/// reads the call, and the summary's re-analysis reloads the analyses.
-#[component]
-fn Panels(
-    call: Resource<Result<Call, ApiError>>,
-    analyses: Resource<Result<Vec<AnalysisRow>, ApiError>>,
-    events: Resource<Result<Vec<EventRow>, ApiError>>,
-    zone: String,
-    focused: Signal<Option<usize>>,
-    on_reanalysis: EventHandler<()>,
-) -> Element {
     let c = loaded(&call)?;
+    let analyses_now = settled(&analyses)?;
+    let events_now = settled(&events)?;
+    let title = format!(
+        "Call with {} · {dealer_name} · {}",
+        mask_phone(c.customer_phone_last4.as_deref()),
+        platform::format_in_zone(&c.first_event_at, &zone, true)
+    );
     // The current analysis, once loaded: its signals and evidence mark the page.
-    let latest = match &*analyses.read() {
-        Some(Ok(rows)) => rows.first().cloned(),
-        _ => None,
-    };
-    let loaded_events = match &*events.read() {
-        Some(Ok(rows)) => rows.clone(),
-        _ => vec![],
-    };
+    let latest = analyses_now
+        .as_ref()
+        .ok()
+        .and_then(|rows| rows.first().cloned());
+    let loaded_events = events_now.clone().unwrap_or_default();
     let (roles, texts) = shown_texts(c.transcript_turns.as_ref(), c.transcript.as_deref());
     let quotes = evidence::quotes(
         &c.reasons,
@@ -133,10 +128,12 @@ fn Panels(
     let (pieces, found) = evidence::mark(&texts, &quotes);
     let targets = evidence::reason_targets(c.reasons.len(), &quotes, &found);
     rsx! {
+        h1 { id: "call-title", "{title}" }
         div { class: "detail-grid",
-            Summary { call: c.clone(), zone: zone.clone(), latest: latest.clone(), targets, focused, on_reanalysis }
-            ReviewPanel { dealership_id: c.dealership_id.clone(), call_id: c.call_id.clone(), zone: zone.clone(),
-                verdict: c.verdict.clone(), flags: c.flags.clone() }
+            Summary { call: c.clone(), zone: zone.clone(), latest: latest.clone(), targets, focused, on_reanalysis: watch }
+            Section { what: "the review",
+                ReviewPanel { dealership_id: c.dealership_id.clone(), call_id: c.call_id.clone(), zone: zone.clone(),
+                    verdict: c.verdict.clone(), flags: c.flags.clone() } }
             section { class: "panel", id: "chat-panel",
                 h2 { "Chat" }
                 button { id: "chat-send", disabled: true, "Send message to customer (future)" }
@@ -146,8 +143,8 @@ fn Panels(
         TranscriptSection { roles, pieces, focused,
             recording: recording::recording_url(&loaded_events), starts: recording::turn_starts(&loaded_events) }
         MetadataSection { call: c.clone() }
-        AnalysisSection { analyses, zone: zone.clone(),
+        AnalysisSection { analyses: analyses_now, zone: zone.clone(),
             on_requested: move |_| { call.restart(); analyses.restart(); } }
-        EventsSection { events, zone: zone.clone(), on_retry: move |_| events.restart() }
+        EventsSection { events: events_now, zone: zone.clone(), on_retry: move |_| events.restart() }
     }
 }

@@ -4,8 +4,7 @@
 
 use dioxus::prelude::*;
 
-use crate::api::data::{HistoryRow, ReviewRow};
-use crate::api::ApiError;
+use crate::api::data::ReviewRow;
 use crate::components::{loaded, Flash, LabelForm, ReviewControls, ReviewNote, Section};
 use crate::hooks::use_api;
 use crate::hooks::use_team_members;
@@ -31,35 +30,19 @@ pub fn ReviewPanel(
     let api = use_api();
     let me = use_me();
     let mut changed = use_reviews_changed();
-    let mut loaded = use_resource(use_reactive!(|dealership_id, call_id| {
+    let mut review = use_resource(use_reactive!(|dealership_id, call_id| {
         let api = api.clone();
         async move { api.review(&dealership_id, &call_id).await }
-    }));
-    let api2 = use_api();
-    let mut history = use_resource(use_reactive!(|dealership_id, call_id| {
-        let api = api2.clone();
-        async move { api.history(&dealership_id, &call_id).await }
     }));
     let team = use_team_members();
     let mut state = use_signal(|| None::<ReviewState>);
     let mut composing = use_signal(|| None::<ReviewStatus>);
     let mut flash = use_signal(|| None::<Flash>);
+    // The panel's own copy, changed at once by an action and replaced by the
+    // database's answer (or put back when it refuses); a reload replaces it too.
     use_effect(move || {
-        if let Some(Ok(row)) = &*loaded.read() {
-            state.set(Some(match row {
-                Some(r) => ReviewState {
-                    status: Some(r.status),
-                    assignee_id: r.assignee_id.clone(),
-                    assignee_name: r.assignee.as_ref().map(|a| a.full_name.clone()),
-                    notes: r.notes.clone(),
-                },
-                None => ReviewState {
-                    status: None,
-                    assignee_id: None,
-                    assignee_name: None,
-                    notes: None,
-                },
-            }));
+        if let Some(Ok(row)) = &*review.read() {
+            state.set(Some(review_state(row.as_ref())));
         }
     });
 
@@ -96,9 +79,8 @@ pub fn ReviewPanel(
                         }));
                         flash.set(Some(Flash {
                             ok: true,
-                            text: change.confirmation(&c),
+                            text: change.confirmation("this call"),
                         }));
-                        history.restart();
                         *changed.write() += 1;
                     }
                     Err(e) => {
@@ -114,16 +96,12 @@ pub fn ReviewPanel(
     };
 
     let me_now = me.read().clone();
-    let current = state.read().clone();
-    let Some(current) = current else {
-        // Until the effect above has the first answer, the section shows the load.
-        return rsx! {
-            section { class: "panel", id: "review-panel",
-                h2 { "Review" }
-                Section { what: "the review", on_retry: move |_| loaded.restart(), Awaiting { review: loaded } }
-            }
-        };
-    };
+    // Waits (in the section around it) for the first answer.
+    let first = loaded(&review)?;
+    let current = state
+        .read()
+        .clone()
+        .unwrap_or_else(|| review_state(first.as_ref()));
     let candidates = team()
         .map(|(m, a)| assign_candidates(&me_now, &m, &a, &dealership_id))
         .unwrap_or_default();
@@ -199,28 +177,48 @@ pub fn ReviewPanel(
             if me_now.role.can_review() {
                 p { class: "muted", "Keys (with this panel focused): r reviewed · f follow-up · s resolve · e escalate · o re-open · c claim." }
                 ReviewNote { dealership_id: dealership_id.clone(), call_id: call_id.clone(), status: current.status,
-                    on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
+                    on_saved: move |_| { review.restart(); *changed.write() += 1; } }
             }
             LabelForm { dealership_id: dealership_id.clone(), call_id: call_id.clone(),
                 machine_verdict: verdict.clone(), machine_flags: flags.clone(), can_review: me_now.role.can_review(),
-                on_saved: move |_| { loaded.restart(); history.restart(); *changed.write() += 1; } }
+                on_saved: move |_| { review.restart(); *changed.write() += 1; } }
             h3 { "History" }
-            Section { what: "the history", History { history, zone: zone.clone() } }
+            Section { what: "the history",
+                History { dealership_id: dealership_id.clone(), call_id: call_id.clone(), zone: zone.clone() } }
         }
     }
 }
 
-/// Nothing of its own: it suspends or fails with the review's first load, for the
-/// section around it to show.
-#[component]
-fn Awaiting(review: Resource<Result<Option<ReviewRow>, ApiError>>) -> Element {
-    loaded(&review)?;
-    rsx! {}
+/// The panel's state as the database has it (`None`: no review row).
+fn review_state(row: Option<&ReviewRow>) -> ReviewState {
+    match row {
+        Some(r) => ReviewState {
+            status: Some(r.status),
+            assignee_id: r.assignee_id.clone(),
+            assignee_name: r.assignee.as_ref().map(|a| a.full_name.clone()),
+            notes: r.notes.clone(),
+        },
+        None => ReviewState {
+            status: None,
+            assignee_id: None,
+            assignee_name: None,
+            notes: None,
+        },
+    }
 }
 
-/// The call's review history, newest last.
+/// The call's review history, newest last; reloaded after every saved review
+/// change (the shell's counter, which the panel bumps).
 #[component]
-fn History(history: Resource<Result<Vec<HistoryRow>, ApiError>>, zone: String) -> Element {
+fn History(dealership_id: String, call_id: String, zone: String) -> Element {
+    let api = use_api();
+    let changed = use_reviews_changed();
+    let history = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api.clone();
+        // Reading the counter subscribes.
+        let _ = changed();
+        async move { api.history(&dealership_id, &call_id).await }
+    }));
     let rows = loaded(&history)?;
     if rows.is_empty() {
         return rsx! { p { class: "muted", "No review activity yet." } };
