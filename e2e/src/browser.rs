@@ -1,6 +1,7 @@
-//! Headless Chromium for the browser tests: starts its own chromedriver on a free
-//! port with a throwaway profile, and offers waits that poll with a generous
-//! deadline instead of sleeping, plus screenshots into `E2E_ARTIFACTS`.
+//! Headless Chromium for the browser tests (and the benchmark's browser timings,
+//! `xtask/src/bench/browser.rs`): starts its own chromedriver on a free port with a
+//! throwaway profile, and offers waits that poll with a generous deadline instead
+//! of sleeping, plus screenshots into `E2E_ARTIFACTS`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -111,6 +112,7 @@ impl Browser {
                 Err(e) if Instant::now() > deadline => {
                     let _ = driver.kill();
                     let _ = driver.wait();
+                    let _ = std::fs::remove_dir_all(&profile);
                     anyhow::bail!(
                         "chromedriver on port {port} did not start a Chromium session: {e}"
                     );
