@@ -1,12 +1,16 @@
-//! Headless Chromium for the browser tests: starts its own chromedriver on a free
-//! port with a throwaway profile, and offers waits that poll with a generous
-//! deadline instead of sleeping, plus screenshots into `E2E_ARTIFACTS`.
+//! Headless Chromium for the browser tests (and the benchmark's browser timings,
+//! `xtask/src/bench/browser.rs`): starts its own chromedriver on a free port with a
+//! throwaway profile, and offers waits that poll with a generous deadline instead
+//! of sleeping, plus screenshots into `E2E_ARTIFACTS`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -44,11 +48,21 @@ impl Browser {
 
     /// Starts chromedriver and a headless Chromium whose viewport is `width`x`height`.
     pub async fn start_sized(name: &str, width: u32, height: u32) -> Browser {
+        Browser::try_start_sized(name, width, height)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    /// [`Browser::start_sized`], with an error instead of a panic (for the benchmark,
+    /// `cargo xtask bench`). The profile under the temporary folder is new and empty,
+    /// so nothing is cached or stored.
+    pub async fn try_start_sized(name: &str, width: u32, height: u32) -> anyhow::Result<Browser> {
         let profile =
             std::env::temp_dir().join(format!("e2e-chromium-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(profile.join("xdg-config")).unwrap();
-        std::fs::create_dir_all(profile.join("xdg-cache")).unwrap();
+        std::fs::create_dir_all(profile.join("xdg-config"))
+            .and_then(|()| std::fs::create_dir_all(profile.join("xdg-cache")))
+            .with_context(|| format!("create the profile folder {}", profile.display()))?;
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = free_port();
         let driver = Command::new(&chromedriver)
@@ -59,9 +73,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("could not start {chromedriver} (set CHROMEDRIVER to its path): {e}")
-            });
+            .with_context(|| {
+                format!("could not start {chromedriver} (set CHROMEDRIVER to its path)")
+            })?;
         let browser_profile = profile.join("user-data");
         let capabilities = json!({
             "browserName": "chrome",
@@ -97,16 +111,20 @@ impl Browser {
                 Ok(client) => break client,
                 Err(e) if Instant::now() > deadline => {
                     let _ = driver.kill();
-                    panic!("chromedriver on port {port} did not start a Chromium session: {e}");
+                    let _ = driver.wait();
+                    let _ = std::fs::remove_dir_all(&profile);
+                    anyhow::bail!(
+                        "chromedriver on port {port} did not start a Chromium session: {e}"
+                    );
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             }
         };
-        Browser {
+        Ok(Browser {
             client,
             driver,
             profile,
-        }
+        })
     }
 
     pub async fn goto(&self, url: &str) {
@@ -209,6 +227,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script `{script}`: {e}"))
     }
 
+    /// Has Chromium run `source` (a script) in every new document of this session,
+    /// before the page's own scripts: Chrome DevTools'
+    /// `Page.addScriptToEvaluateOnNewDocument`, through chromedriver's DevTools
+    /// passthrough (`POST /session/{id}/goog/cdp/execute`).
+    pub async fn on_new_document(&self, source: &str) -> Result<(), CmdError> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": source }),
+            })
+            .await
+            .map(drop)
+    }
+
     /// Types `keys` into whatever has the keyboard focus, as a user would.
     pub async fn type_keys(&self, keys: &str) {
         self.client
@@ -244,6 +276,29 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// A Chrome DevTools command sent through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session.expect("a DevTools command needs a session");
+        base.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

@@ -1,9 +1,10 @@
 //! Part 1d's browser timings: the release dashboard, served by the gateway of the
-//! bench's stack, in headless Chromium (the browser tests' Chromium and
-//! chromedriver). Each run is a new browser with an empty profile, so every run is
-//! a cold cache. It opens the call list (last 7 days) signed out, which shows the
-//! sign-in form, signs in as the seed's first CSM (7 dealerships) and waits for the
-//! call list's rows.
+//! bench's stack, in headless Chromium driven by the browser tests' own
+//! `e2e::browser::Browser` (fantoccini over chromedriver). Each run is a new
+//! chromedriver and browser with an empty profile, so every run is a cold cache.
+//! It opens the call list (last 7 days) signed out, which shows the sign-in form,
+//! signs in as the seed's first CSM (7 dealerships) and waits for the call list's
+//! rows.
 //!
 //! Both timings come from the page's own clock (`performance.now()`, whose zero is
 //! the navigation start), recorded by a script Chromium runs before the page's own
@@ -11,13 +12,16 @@
 //! polling or the typing: (a) navigation start to the login form being laid out
 //! with a size; (b) the form's `submit` event to the first `tr.call-row` laid out.
 //! The navigation timing entry and the wasm's resource timing are kept beside them.
-//! Only the browser's start is wall-clock from the driver.
+//! Only the browser's start (chromedriver and Chromium) is wall-clock from the bench.
+//! The browser code is async (fantoccini); each run is blocked on in a
+//! current-thread tokio runtime, so the rest of the bench stays blocking.
 
 use anyhow::{bail, Context, Result};
+use e2e::browser::Browser;
+use fantoccini::Locator;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-use super::webdriver::{Driver, Session};
 use super::{stats, Bench};
 use crate::keys;
 
@@ -93,11 +97,15 @@ pub fn run(bench: &Bench, dashboard_url: &str, runs: usize) -> Result<(Value, St
     if listed.parse::<u64>().unwrap_or(0) == 0 {
         bail!("the seed gave {EMAIL} no calls in the last 7 days: the browser would wait for rows forever");
     }
-    let driver = Driver::start(&bench.stack.dir.join("chromedriver"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let url = format!("{dashboard_url}{PATH}");
     let mut done = Vec::new();
     for i in 0..runs {
-        let run = one(&driver, &url, i).with_context(|| format!("browser run {}", i + 1))?;
+        let run = runtime
+            .block_on(one(&url, i))
+            .with_context(|| format!("browser run {}", i + 1))?;
         println!(
             "xtask bench: browser run {}/{runs}: login form {:.0} ms, login to rows {:.0} ms",
             i + 1,
@@ -109,18 +117,37 @@ pub fn run(bench: &Bench, dashboard_url: &str, runs: usize) -> Result<(Value, St
     Ok(report(&done, &listed))
 }
 
-fn one(driver: &Driver, url: &str, i: usize) -> Result<Run> {
+/// One cold run: a new chromedriver and Chromium (empty profile), closed at the end
+/// (which removes the profile) whether or not the run succeeded.
+async fn one(url: &str, i: usize) -> Result<Run> {
     let started = Instant::now();
-    let session = driver.session(&format!("run-{i}"), 1280, 900)?;
+    let browser = Browser::try_start_sized(&format!("bench-run-{i}"), 1280, 900).await?;
     let browser_start_ms = started.elapsed().as_secs_f64() * 1000.0;
-    session.on_new_document(MARKS)?;
-    session.goto(url)?;
-    let login_form_ms = wait_mark(&session, "login_form")?;
-    session.type_into("#email", EMAIL)?;
-    session.type_into("#password", keys::DEMO_PASSWORD)?;
-    session.click("#sign-in")?;
-    let rows_at = wait_mark(&session, "rows")?;
-    let timing = session.eval(TIMING)?;
+    let run = measure(&browser, url, browser_start_ms).await;
+    browser.close().await;
+    run
+}
+
+async fn measure(browser: &Browser, url: &str, browser_start_ms: f64) -> Result<Run> {
+    browser
+        .on_new_document(MARKS)
+        .await
+        .context("add the marks script")?;
+    browser
+        .client
+        .goto(url)
+        .await
+        .with_context(|| format!("open {url}"))?;
+    let login_form_ms = wait_mark(browser, "login_form").await?;
+    type_into(browser, "#email", EMAIL).await?;
+    type_into(browser, "#password", keys::DEMO_PASSWORD).await?;
+    find(browser, "#sign-in")
+        .await?
+        .click()
+        .await
+        .context("click #sign-in")?;
+    let rows_at = wait_mark(browser, "rows").await?;
+    let timing = eval(browser, TIMING).await?;
     let submitted = timing["marks"]["submitted"]
         .as_f64()
         .context("no submit event was seen")?;
@@ -133,18 +160,45 @@ fn one(driver: &Driver, url: &str, i: usize) -> Result<Run> {
     })
 }
 
+/// The element `css` matches (the form is laid out by then: no waiting).
+async fn find(browser: &Browser, css: &str) -> Result<fantoccini::elements::Element> {
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .with_context(|| format!("find `{css}`"))
+}
+
+/// Types `text` into the element `css` matches, key by key as a user would.
+async fn type_into(browser: &Browser, css: &str, text: &str) -> Result<()> {
+    find(browser, css)
+        .await?
+        .send_keys(text)
+        .await
+        .with_context(|| format!("type into `{css}`"))
+}
+
+/// Runs `script` (a function body) in the page and returns what it returns.
+async fn eval(browser: &Browser, script: &str) -> Result<Value> {
+    browser
+        .client
+        .execute(script, vec![])
+        .await
+        .with_context(|| format!("script `{script}`"))
+}
+
 /// Polls the page until the mark is set; returns it (ms on the page's clock).
-fn wait_mark(session: &Session, mark: &str) -> Result<f64> {
+async fn wait_mark(browser: &Browser, mark: &str) -> Result<f64> {
     let deadline = Instant::now() + WAIT;
     let script = format!("return window.__bench ? window.__bench.{mark} : null;");
     loop {
-        if let Some(t) = session.eval(&script)?.as_f64() {
+        if let Some(t) = eval(browser, &script).await?.as_f64() {
             return Ok(t);
         }
         if Instant::now() > deadline {
             bail!("`{mark}` did not happen within {} s", WAIT.as_secs());
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -173,7 +227,7 @@ fn report(runs: &[Run], listed: &str) -> (Value, String) {
         "page": PATH,
         "clock": "performance.now() in the page (zero at navigation start), marked by a script run \
                   before the page's own (MutationObserver, submit listener); browser_start_ms is \
-                  wall-clock from the driver",
+                  wall-clock from the bench (a new chromedriver and Chromium session)",
         "login_form_ms": login_form,
         "login_to_rows_ms": login_to_rows,
         "browser_start_ms": browser_start,
@@ -200,7 +254,7 @@ fn report(runs: &[Run], listed: &str) -> (Value, String) {
          machine (no network latency). The page is `{PATH}` signed out; it signs in as {EMAIL} \
          (CSM, 7 dealerships, {listed} calls in the last 7 days). Times in ms on the page's clock \
          (`performance.now()`, zero at navigation start), marked by a script that runs before \
-         the page's own; the browser start is wall-clock from the driver.\n\n\
+         the page's own; the browser start (a new chromedriver and Chromium) is wall-clock.\n\n\
          | timing | median | min | p95 | max |\n| --- | ---: | ---: | ---: | ---: |\n{}\n{}\n{}\n{}\n{}\n{}",
         runs.len(),
         row("(a) navigation start to the login form shown", &login_form),
@@ -208,7 +262,7 @@ fn report(runs: &[Run], listed: &str) -> (Value, String) {
         row("navigation: response end (index.html)", &json["navigation"]["response_end_ms"]),
         row("navigation: load event end", &json["navigation"]["load_event_end_ms"]),
         row("the wasm downloaded (resource timing)", &json["navigation"]["wasm_response_end_ms"]),
-        row("browser start (driver wall-clock, not in (a))", &browser_start),
+        row("browser start (chromedriver + Chromium, wall-clock, not in (a))", &browser_start),
     );
     (json, markdown)
 }

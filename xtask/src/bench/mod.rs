@@ -22,7 +22,6 @@ mod load;
 mod queries;
 mod services;
 mod stats;
-mod webdriver;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
