@@ -399,7 +399,7 @@ async fn reassign(dealership: &str, call_id: &str) -> Result<(), String> {
     manager.close().await;
     if !(confirmation.starts_with("Assigned the call ")
         && confirmation.ends_with(&format!(" at {when} to Sam South."))
-        && !confirmation.contains(&call_id))
+        && !confirmation.contains(call_id))
     {
         return Err(format!("confirmation: {confirmation}"));
     }

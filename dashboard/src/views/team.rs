@@ -6,7 +6,7 @@
 
 use dioxus::prelude::*;
 
-use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, QueueItem, NOT_SET_UP};
+use crate::api::data::{is_not_set_up, CsmStats, DealershipStats, NOT_SET_UP};
 use crate::api::ApiError;
 use crate::components::{loaded, AgreementPanel, Empty, FlowChart, ReviewList, Section};
 use crate::hooks::use_api;
@@ -356,6 +356,16 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
 /// (reassign, resolve) and CSV export.
 #[component]
 pub fn TeamUnresolved(state: TeamState) -> Element {
+    rsx! {
+        Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
+        Section { what: "the unresolved items", UnresolvedPage { state } }
+    }
+}
+
+/// The page itself, which owns the list it waits for (see
+/// `components::section::loaded`): the heading names the CSM from its rows.
+#[component]
+fn UnresolvedPage(state: TeamState) -> Element {
     let api = use_api();
     let dealerships = use_dealerships();
     let mut reloads = use_signal(|| 0u32);
@@ -371,42 +381,6 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
     }));
     let team = use_team_members();
     let mut export = use_signal(|| None::<Result<String, ApiError>>);
-    let name_of = |id: &str| {
-        dealerships
-            .read()
-            .iter()
-            .find(|d| d.id == id)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let scope = match &state.dealership {
-        Some(d) => name_of(d),
-        None => "all dealerships".into(),
-    };
-    // The selected CSM's name: from the manager's team, else from the rows (every
-    // row of a CSM-filtered list is assigned to that person).
-    let person = state
-        .csm
-        .clone()
-        .filter(|c| c != UNASSIGNED)
-        .and_then(|id| {
-            let from_team = team().and_then(|(members, _)| {
-                members
-                    .into_iter()
-                    .find(|m| m.user_id == id)
-                    .map(|m| m.full_name)
-            });
-            from_team.or_else(|| match &*items.read() {
-                Some(Ok(list)) => list.iter().find_map(|i| {
-                    (i.assignee_id.as_deref() == Some(id.as_str()))
-                        .then(|| i.assignee_name.clone())
-                        .flatten()
-                }),
-                _ => None,
-            })
-        });
-    let heading = state.unresolved_heading(&scope, person.as_deref());
-
     let on_export = {
         let api = use_api();
         let state = state.clone();
@@ -428,8 +402,43 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
         }
     };
 
+    let name_of = |id: &str| {
+        dealerships
+            .read()
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let list = loaded(&items)?;
+    let scope = match &state.dealership {
+        Some(d) => name_of(d),
+        None => "all dealerships".into(),
+    };
+    // The selected CSM's name: from the manager's team, else from the rows (every
+    // row of a CSM-filtered list is assigned to that person).
+    let person = state
+        .csm
+        .clone()
+        .filter(|c| c != UNASSIGNED)
+        .and_then(|id| {
+            let from_team = team().and_then(|(members, _)| {
+                members
+                    .into_iter()
+                    .find(|m| m.user_id == id)
+                    .map(|m| m.full_name)
+            });
+            from_team.or_else(|| {
+                list.iter().find_map(|i| {
+                    (i.assignee_id.as_deref() == Some(id.as_str()))
+                        .then(|| i.assignee_name.clone())
+                        .flatten()
+                })
+            })
+        });
+    let heading = state.unresolved_heading(&scope, person.as_deref());
+
     rsx! {
-        Link { to: Route::Team { state: state.filters_only() }, class: "back", "← Team overview" }
         h1 { id: "unresolved-heading", "{heading}" }
         div { TeamFilters { key: "{state}", state: state.clone(), to: TeamRoute::Unresolved } }
         div { class: "actions",
@@ -460,22 +469,6 @@ pub fn TeamUnresolved(state: TeamState) -> Element {
             }
             button { class: "link", onclick: move |_| *reloads.write() += 1, "Reload" }
         }
-        Section { what: "the unresolved items", on_retry: move |_| *reloads.write() += 1,
-            UnresolvedItems { items, state: state.clone(), reloads: reloads() } }
-    }
-}
-
-/// The unresolved list itself (its resource is the page's: the heading names the
-/// CSM from its rows).
-#[component]
-fn UnresolvedItems(
-    items: Resource<Result<Vec<QueueItem>, ApiError>>,
-    state: TeamState,
-    reloads: u32,
-) -> Element {
-    let team = use_team_members();
-    let list = loaded(&items)?;
-    rsx! {
         p { class: "muted", id: "unresolved-count", "{list.len()} unresolved" }
         div { ReviewList {
             key: "{state}-{reloads}",
