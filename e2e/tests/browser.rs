@@ -802,3 +802,73 @@ async fn a_csm_reveals_a_callers_number_on_purpose_and_it_is_recorded_while_payl
     assert_eq!(reveals, 1, "the reveal is recorded with who revealed it");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_csm_compares_her_dealerships_side_by_side_and_a_row_opens_that_dealerships_health() {
+    ensure_calls().await;
+    let browser = signed_in_as_north("compare").await;
+    let listed = browser
+        .until("a row per dealership", || async {
+            let v = browser
+                .attributes("tr.compare-row", "data-dealership")
+                .await;
+            (v.len() >= 2).then_some(v)
+        })
+        .await;
+    let mut hers = listed.clone();
+    hers.sort();
+    assert_eq!(
+        hers,
+        vec!["honda-quincy", "toyota-braintree"],
+        "her two dealerships, and nobody else's"
+    );
+    // Worst first: the bad shares never rise down the table ("–": none analyzed).
+    let shares: Vec<f64> = browser
+        .texts("tr.compare-row td.bad-share a")
+        .await
+        .iter()
+        .map(|t| t.trim_end_matches('%').parse().unwrap_or(-1.0))
+        .collect();
+    assert_eq!(shares.len(), 2, "{shares:?}");
+    assert!(shares[0] >= shares[1], "worst first: {shares:?}");
+    browser.screenshot("compare").await;
+    browser
+        .wait_for(&format!(
+            "tr.compare-row[data-dealership='{}'] a.compare-health",
+            listed[0]
+        ))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until("that dealership's health", || async {
+            let url = browser.client.current_url().await.ok()?;
+            url.as_str()
+                .contains(&format!("d={}", listed[0]))
+                .then_some(())
+        })
+        .await;
+    browser.wait_for(".panel.health .headline").await;
+    assert!(
+        browser.texts("#dealership-compare").await.is_empty(),
+        "one dealership: nothing to compare"
+    );
+    browser.close().await;
+
+    // A manager has the team overview's table instead.
+    let manager = Browser::start("compare-manager").await;
+    manager.goto(&env("DASHBOARD_URL")).await;
+    manager
+        .sign_in("manager@demo.test", &env("DEMO_PASSWORD"))
+        .await;
+    manager
+        .until("the manager's role in the header", || async {
+            (manager.texts("#user-role").await == ["Manager"]).then_some(())
+        })
+        .await;
+    manager.wait_for(".panel.health .headline").await;
+    manager.wait_for("#agent-versions").await;
+    assert!(manager.texts("#compare").await.is_empty());
+    manager.close().await;
+}

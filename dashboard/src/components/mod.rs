@@ -1,11 +1,12 @@
 //! Small widgets shared by the pages: the loading/error `Section`, the verdict
 //! badge, the empty state, the trend and flow charts, the review workflow controls
 //! and list, the label form, the note box, the agreement panel, the agent version
-//! panel and the review lists' bulk bar.
+//! panel, a CSM's dealerships side by side and the review lists' bulk bar.
 
 mod agent_versions;
 mod agreement_panel;
 mod bulk_bar;
+mod dealership_compare;
 mod flow_chart;
 mod label_form;
 mod queue_filters;
@@ -19,6 +20,7 @@ mod trend_chart;
 pub use agent_versions::AgentVersions;
 pub use agreement_panel::AgreementPanel;
 pub use bulk_bar::BulkBar;
+pub use dealership_compare::DealershipCompare;
 pub use flow_chart::FlowChart;
 pub use label_form::LabelForm;
 pub use queue_filters::QueueFilters;

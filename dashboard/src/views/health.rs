@@ -5,10 +5,10 @@ use dioxus::prelude::*;
 
 use domain::analysis::Flag;
 
-use crate::components::{loaded, AgentVersions, Section, TrendChart};
+use crate::components::{loaded, AgentVersions, DealershipCompare, Section, TrendChart};
 use crate::hooks::use_api;
 use crate::model::format::{humanize, percent};
-use crate::model::review::QueueState;
+use crate::model::review::{QueueState, Role};
 use crate::state::call_list::ViewState;
 use crate::Route;
 
@@ -18,6 +18,11 @@ pub fn Health(view: ViewState) -> Element {
     let dealerships = crate::hooks::use_dealerships();
     let zone = crate::views::shell::screen_zone(view.dealership.as_deref(), &dealerships.read())
         .unwrap_or_else(|| "UTC".into());
+    let me = crate::hooks::use_me();
+    // A CSM looking at all of her dealerships can compare them (managers and admins
+    // have the team overview's dealership table).
+    let compare =
+        me.read().role == Role::Csm && view.dealership.is_none() && dealerships.read().len() >= 2;
     let dealership = view.dealership.clone();
     let waiting = use_resource(use_reactive!(|dealership| {
         let api = api.clone();
@@ -46,6 +51,13 @@ pub fn Health(view: ViewState) -> Element {
         div { class: "health-grid",
             HealthPanel { dealership: view.dealership.clone(), hours: 24 }
             HealthPanel { dealership: view.dealership.clone(), hours: 168 }
+        }
+        if compare {
+            section { class: "panel", id: "compare",
+                h2 { "Your dealerships side by side" }
+                p { class: "muted", "The last 7 days ({zone}), the highest bad share first." }
+                Section { what: "your dealerships' figures", DealershipCompare { zone: zone.clone() } }
+            }
         }
         AgentVersions { dealership: view.dealership.clone(), zone }
     }
