@@ -90,11 +90,14 @@ async fn ensure_calls() -> Calls {
 }
 
 async fn signed_in_as_north(name: &str) -> Browser {
+    signed_in_as(name, "csm.north@demo.test").await
+}
+
+/// A desktop browser signed in as the demo user `email`.
+async fn signed_in_as(name: &str, email: &str) -> Browser {
     let browser = Browser::start(name).await;
     browser.goto(&env("DASHBOARD_URL")).await;
-    browser
-        .sign_in("csm.north@demo.test", &env("DEMO_PASSWORD"))
-        .await;
+    browser.sign_in(email, &env("DEMO_PASSWORD")).await;
     browser
 }
 
@@ -380,11 +383,7 @@ async fn an_admin_sees_a_dealership_the_webhook_registered_marked_not_set_up() {
     .await;
     assert_eq!(status, 200, "the webhook accepts the event: {body}");
 
-    let browser = Browser::start("not-set-up").await;
-    browser.goto(&env("DASHBOARD_URL")).await;
-    browser
-        .sign_in("admin@demo.test", &env("DEMO_PASSWORD"))
-        .await;
+    let browser = signed_in_as("not-set-up", "admin@demo.test").await;
     let option = format!("#dealership-select option[value='{slug}']");
     let label = browser
         .until("the registered dealership in the selector", || async {
@@ -857,11 +856,7 @@ async fn a_csm_compares_her_dealerships_side_by_side_and_a_row_opens_that_dealer
     browser.close().await;
 
     // A manager has the team overview's table instead.
-    let manager = Browser::start("compare-manager").await;
-    manager.goto(&env("DASHBOARD_URL")).await;
-    manager
-        .sign_in("manager@demo.test", &env("DEMO_PASSWORD"))
-        .await;
+    let manager = signed_in_as("compare-manager", "manager@demo.test").await;
     manager
         .until("the manager's role in the header", || async {
             (manager.texts("#user-role").await == ["Manager"]).then_some(())

@@ -12,7 +12,7 @@ use crate::hooks::use_api;
 use crate::model::format::percent;
 use crate::model::review::age_label;
 use crate::platform;
-use crate::state::call_list::{parse_verdict, ViewState};
+use crate::state::call_list::ViewState;
 use crate::state::queue_view::QueueState;
 use crate::state::team_view::TeamState;
 use crate::Route;
@@ -47,16 +47,7 @@ pub fn DealershipCompare(zone: String) -> Element {
     worst_first(&mut rows);
     let window = TeamState::default().window;
     let calls = |d: &str, bad: bool| Route::Calls {
-        view: ViewState {
-            dealership: Some(d.to_string()),
-            window: window.clone(),
-            verdicts: if bad {
-                parse_verdict("bad").into_iter().collect()
-            } else {
-                vec![]
-            },
-            ..ViewState::default()
-        },
+        view: ViewState::dealership_calls(d, window.clone(), bad),
     };
     rsx! {
         div { class: "table-wrap",

@@ -223,8 +223,8 @@ pub fn addable_candidates(
 /// A manager's team: the people and their (user id, dealership id) assignments.
 pub type Team = (Vec<Member>, Vec<(String, String)>);
 
-/// The part of a queue item an action changes.
-#[derive(Debug, Clone, PartialEq)]
+/// The part of a queue item an action changes (`Default`: no review yet).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReviewState {
     pub status: Option<ReviewStatus>,
     pub assignee_id: Option<String>,

@@ -78,6 +78,17 @@ impl ViewState {
         }
     }
 
+    /// One dealership's calls in `window`, all of them or only the bad ones: where
+    /// the dealership tables' counts link to.
+    pub fn dealership_calls(dealership: &str, window: Window, bad_only: bool) -> ViewState {
+        ViewState {
+            dealership: Some(dealership.to_string()),
+            window,
+            verdicts: if bad_only { vec![Verdict::Bad] } else { vec![] },
+            ..ViewState::default()
+        }
+    }
+
     /// True when any list filter (beyond dealership and window) is set.
     pub fn has_filters(&self) -> bool {
         !self.verdicts.is_empty()

@@ -17,7 +17,7 @@ use crate::model::review::{age_label, status_label, Role};
 use crate::model::review::{unresolved_statuses, AGE_BUCKETS};
 use crate::model::time::{day_from_ms, Window};
 use crate::platform;
-use crate::state::call_list::{parse_verdict, ViewState};
+use crate::state::call_list::ViewState;
 use crate::state::queue_view::toggled;
 use crate::state::team_view::{flow_summary, TeamState, UNASSIGNED};
 use crate::views::shell::{screen_zone, zone_of};
@@ -308,16 +308,7 @@ fn DealershipTable(rows: Vec<DealershipStats>, state: TeamState) -> Element {
     if rows.is_empty() {
         return rsx! { Empty { message: "No dealership matches these filters." } };
     }
-    let calls_view = |d: &str, bad: bool| ViewState {
-        dealership: Some(d.to_string()),
-        window: state.window.clone(),
-        verdicts: if bad {
-            parse_verdict("bad").into_iter().collect()
-        } else {
-            vec![]
-        },
-        ..ViewState::default()
-    };
+    let calls_view = |d: &str, bad: bool| ViewState::dealership_calls(d, state.window.clone(), bad);
     rsx! {
         div { class: "table-wrap",
             table { class: "calls", id: "dealership-stats",

@@ -25,7 +25,7 @@ use crate::hooks::use_dealerships;
 use crate::model::format::mask_phone;
 use crate::platform;
 use crate::state::call_list::ViewState;
-use crate::views::shell::zone_of;
+use crate::views::shell::{name_of, zone_of};
 use crate::Route;
 
 use analyses::AnalysisSection;
@@ -39,12 +39,7 @@ use transcript::{shown_texts, TranscriptSection};
 pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> Element {
     let dealerships = use_dealerships();
     let zone = zone_of(&dealerships.read(), &dealership_id);
-    let dealer_name = dealerships
-        .read()
-        .iter()
-        .find(|d| d.id == dealership_id)
-        .map(|d| d.name.clone())
-        .unwrap_or_else(|| dealership_id.clone());
+    let dealer_name = name_of(&dealerships.read(), &dealership_id);
     let back = Route::Calls { view: view.clone() };
     rsx! {
         Link { to: back, class: "back", "← Back to the list" }
@@ -62,27 +57,19 @@ pub fn CallDetail(dealership_id: String, call_id: String, view: ViewState) -> El
 #[component]
 fn CallPage(dealership_id: String, call_id: String, zone: String, dealer_name: String) -> Element {
     let api = use_api();
-    let mut call = use_resource({
-        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
-        move || {
-            let (api, d, c) = (api.clone(), d.clone(), c.clone());
-            async move { api.call(&d, &c).await }
-        }
-    });
-    let mut analyses = use_resource({
-        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
-        move || {
-            let (api, d, c) = (api.clone(), d.clone(), c.clone());
-            async move { api.analyses(&d, &c).await }
-        }
-    });
-    let mut events = use_resource({
-        let (api, d, c) = (api.clone(), dealership_id.clone(), call_id.clone());
-        move || {
-            let (api, d, c) = (api.clone(), d.clone(), c.clone());
-            async move { api.events(&d, &c).await }
-        }
-    });
+    let (api1, api2, api3) = (api.clone(), api.clone(), api.clone());
+    let mut call = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api1.clone();
+        async move { api.call(&dealership_id, &call_id).await }
+    }));
+    let mut analyses = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api2.clone();
+        async move { api.analyses(&dealership_id, &call_id).await }
+    }));
+    let mut events = use_resource(use_reactive!(|dealership_id, call_id| {
+        let api = api3.clone();
+        async move { api.events(&dealership_id, &call_id).await }
+    }));
     // The quote a clicked reason points at, highlighted more strongly.
     let focused = use_signal(|| None::<usize>);
 

@@ -198,12 +198,7 @@ fn review_state(row: Option<&ReviewRow>) -> ReviewState {
             assignee_name: r.assignee.as_ref().map(|a| a.full_name.clone()),
             notes: r.notes.clone(),
         },
-        None => ReviewState {
-            status: None,
-            assignee_id: None,
-            assignee_name: None,
-            notes: None,
-        },
+        None => ReviewState::default(),
     }
 }
 
