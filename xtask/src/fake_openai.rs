@@ -5,8 +5,11 @@
 //! ([`Behaviour`]) and back, while the worker is under load.
 
 use anyhow::Result;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,7 +70,7 @@ pub const STALL: Duration = Duration::from_secs(6);
 /// The gap between two bytes of [`Behaviour::Trickle`].
 pub const TRICKLE_GAP: Duration = Duration::from_millis(50);
 
-/// The switch and the request count, shared with the handler threads.
+/// The switch and the request count, shared with the handlers.
 #[derive(Default)]
 pub struct Control {
     behaviour: AtomicU8,
@@ -85,106 +88,113 @@ impl Control {
 }
 
 pub struct FakeOpenAi {
-    server: Arc<tiny_http::Server>,
-    threads: Vec<std::thread::JoinHandle<()>>,
     pub base_url: String,
     pub control: Arc<Control>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakeOpenAi {
-    /// Listens on a free port; `handlers` requests can be delayed at once.
-    pub fn start(delay: Duration, handlers: usize) -> Result<FakeOpenAi> {
-        let server = Arc::new(
-            tiny_http::Server::http("127.0.0.1:0")
-                .map_err(|e| anyhow::anyhow!("fake OpenAI: {e}"))?,
-        );
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| anyhow::anyhow!("fake OpenAI has no IP address"))?;
+    /// Listens on a free port, on a Tokio runtime of its own: every request waits
+    /// on a timer, not on a thread, so any number can be delayed at once.
+    pub fn start(delay: Duration) -> Result<FakeOpenAi> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
         let control = Arc::new(Control::default());
-        let threads = (0..handlers)
-            .map(|_| {
-                let server = server.clone();
-                let control = control.clone();
-                std::thread::spawn(move || {
-                    while let Ok(mut request) = server.recv() {
-                        let mut sink = Vec::new();
-                        let _ = request.as_reader().read_to_end(&mut sink);
-                        control.requests.fetch_add(1, Ordering::SeqCst);
-                        let behaviour =
-                            Behaviour::from_u8(control.behaviour.load(Ordering::SeqCst));
-                        respond(request, behaviour, delay);
-                    }
-                })
-            })
-            .collect();
+        let state = Served {
+            control: control.clone(),
+            delay,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = axum::Router::new().fallback(respond).with_state(state);
+                // Stopping drops the runtime, which cancels requests still held.
+                tokio::select! {
+                    _ = axum::serve(listener, app) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
         Ok(FakeOpenAi {
-            server,
-            threads,
             base_url: format!("http://127.0.0.1:{port}/v1"),
             control,
+            stop: Some(stop),
+            thread: Some(thread),
         })
     }
 }
 
-fn respond(request: tiny_http::Request, behaviour: Behaviour, delay: Duration) {
-    let json_header =
-        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
-    let response = match behaviour {
+#[derive(Clone)]
+struct Served {
+    control: Arc<Control>,
+    delay: Duration,
+}
+
+async fn respond(State(served): State<Served>, _request: Bytes) -> Response {
+    served.control.requests.fetch_add(1, Ordering::SeqCst);
+    let behaviour = Behaviour::from_u8(served.control.behaviour.load(Ordering::SeqCst));
+    let json = |status: StatusCode, body: String| {
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    match behaviour {
         Behaviour::Answer => {
-            std::thread::sleep(delay);
-            tiny_http::Response::from_string(completion(&analysis())).boxed()
+            tokio::time::sleep(served.delay).await;
+            json(StatusCode::OK, completion(&analysis()))
         }
-        Behaviour::ServerError => tiny_http::Response::from_string(error_body("server_error"))
-            .with_status_code(500)
-            .boxed(),
-        Behaviour::RateLimited => tiny_http::Response::from_string(error_body("rate_limit"))
-            .with_status_code(429)
-            .with_header(tiny_http::Header::from_bytes("Retry-After", "1").expect("a valid header"))
-            .boxed(),
+        Behaviour::ServerError => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_body("server_error"),
+        ),
+        Behaviour::RateLimited => {
+            let mut response = json(StatusCode::TOO_MANY_REQUESTS, error_body("rate_limit"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         Behaviour::Stall => {
-            std::thread::sleep(STALL);
-            tiny_http::Response::from_string(completion(&analysis())).boxed()
+            tokio::time::sleep(STALL).await;
+            json(StatusCode::OK, completion(&analysis()))
         }
-        Behaviour::InvalidJson => {
-            tiny_http::Response::from_string("{\"id\": \"chatcmpl-broken\", \"choices\": [").boxed()
-        }
-        Behaviour::SchemaBreaking => tiny_http::Response::from_string(completion(&json!({
-            "verdict": "excellent",
-            "score": 900,
-            "reasons": "not a list",
-        })))
-        .boxed(),
+        Behaviour::InvalidJson => json(
+            StatusCode::OK,
+            "{\"id\": \"chatcmpl-broken\", \"choices\": [".into(),
+        ),
+        Behaviour::SchemaBreaking => json(
+            StatusCode::OK,
+            completion(&json!({
+                "verdict": "excellent",
+                "score": 900,
+                "reasons": "not a list",
+            })),
+        ),
         Behaviour::Trickle => {
             let body = completion(&analysis()).into_bytes();
             let len = body.len();
-            tiny_http::Response::new(
-                tiny_http::StatusCode(200),
-                Vec::new(),
-                Trickle(body.into_iter()),
-                Some(len),
-                None,
-            )
-            .boxed()
-        }
-    };
-    let _ = request.respond(response.with_header(json_header));
-}
-
-/// A reader that yields one byte per [`TRICKLE_GAP`].
-struct Trickle(std::vec::IntoIter<u8>);
-
-impl Read for Trickle {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match (buf.first_mut(), self.0.next()) {
-            (Some(slot), Some(byte)) => {
-                std::thread::sleep(TRICKLE_GAP);
-                *slot = byte;
-                Ok(1)
-            }
-            _ => Ok(0),
+            // One byte per TRICKLE_GAP.
+            let bytes = futures_util::stream::unfold(body.into_iter(), |mut rest| async move {
+                let byte = rest.next()?;
+                tokio::time::sleep(TRICKLE_GAP).await;
+                Some((
+                    Ok::<_, std::convert::Infallible>(Bytes::from(vec![byte])),
+                    rest,
+                ))
+            });
+            let mut response = json(StatusCode::OK, String::new());
+            *response.body_mut() = Body::from_stream(bytes);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            response
         }
     }
 }
@@ -224,11 +234,11 @@ fn error_body(kind: &str) -> String {
 
 impl Drop for FakeOpenAi {
     fn drop(&mut self) {
-        for _ in 0..self.threads.len() {
-            self.server.unblock();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -58,7 +58,7 @@ pub fn run(opts: &Options, tmp: &Path) -> Result<Part> {
     );
     let mut stack = BenchStack::start(tmp, "e2e", Durability::Fast, true)?;
     let webhook = stack.start_api()?;
-    let llm = FakeOpenAi::start(LLM_DELAY, 300)?;
+    let llm = FakeOpenAi::start(LLM_DELAY)?;
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;

@@ -102,7 +102,7 @@ fn start(tmp: &std::path::Path) -> Result<Chaos> {
         webhook_secret: keys::random_secret(),
         dir: tmp.to_path_buf(),
     };
-    let llm = FakeOpenAi::start(LLM_DELAY, 64)?;
+    let llm = FakeOpenAi::start(LLM_DELAY)?;
     // Killed workers' leases must expire quickly for the queue to drain; the
     // client timeout is shorter than the fake's stall and trickle.
     for (key, value) in [
