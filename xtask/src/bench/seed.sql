@@ -2,7 +2,10 @@
 -- 200 dealerships, with events, analyses (40 % of the analyzed calls flagged),
 -- reviews in a realistic mix of statuses and their audit trail. Written with
 -- generate_series in one statement per table (not through the webhook), so a
--- million calls load in minutes. Deterministic: setseed() fixes random().
+-- million calls load in minutes. Deterministic: setseed() fixes random(). Each
+-- table's rows are inserted in the order the live system writes them (calls by
+-- when their row was last written, the others by time), so they lie in the
+-- table's pages as they would in production, not scattered at random.
 --
 -- The triggers that keep calls in step with analyses and reviews are switched off
 -- for the load (session_replication_role = replica, which also skips the foreign
@@ -60,20 +63,51 @@ select format('b0000000-0000-0000-0000-%s', lpad((d % 30)::text, 12, '0'))::uuid
   from generate_series(0, 199) d;
 
 /** Calls, one event each, one analysis for 95 % of them */
+-- Each flagged call gets a review: mostly resolved when old, mostly open when new.
 create temporary table bench_calls on commit drop as
-select i,
-       format('bench-%s', lpad((i % 200)::text, 3, '0')) as dealership_id,
-       format('call_bench_%s', i) as call_id,
-       now() - (random() * interval '90 days') as first_event_at,
-       (30 + random() * 600)::int as duration_sec,
-       random() as r_verdict,
-       random() as r_review,
-       random() as r_flag,
-       (array['oil change', 'brake inspection', 'tire rotation', 'test drive', 'trade-in value',
-              'lease return', 'recall notice', 'warranty repair', 'financing options', 'detailing'])
-         [1 + (random() * 9)::int] as topic,
-       (array['Thursday', 'Friday', 'Monday', 'Saturday', 'tomorrow'])[1 + (random() * 4)::int] as day_word
-  from generate_series(1, :calls) i;
+select t.*,
+       -- When the call's row was last written. The webhook inserts calls as they
+       -- happen and the worker judges them seconds later, so the table is in time
+       -- order, except that a flagged call's row is written again whenever its
+       -- review's status changes (calls.review_status mirrors it): up to three days
+       -- after the flag. The calls are inserted in this order, so the rows lie
+       -- where a live table would have put them (not scattered at random).
+       case when t.review_status is null or t.review_status = 'open' then t.first_event_at
+            else least(now() - interval '1 minute', t.flagged_at + t.r_flag * interval '72 hours')
+       end as written_at
+  from (
+    select g.*,
+       case when g.r_verdict >= 0.38 then null else
+         case
+           when g.flagged_at < now() - interval '3 days' then
+             case when g.r_review < 0.85 then 'resolved' when g.r_review < 0.90 then 'reviewed'
+                  when g.r_review < 0.94 then 'follow_up_needed' when g.r_review < 0.96 then 'escalated'
+                  else 'open' end
+           else
+             case when g.r_review < 0.40 then 'open' when g.r_review < 0.60 then 'reviewed'
+                  when g.r_review < 0.70 then 'follow_up_needed' when g.r_review < 0.75 then 'escalated'
+                  else 'resolved' end
+         end
+       end::public.review_status as review_status
+      from (
+        select s.*, s.first_event_at + make_interval(secs => s.duration_sec + 20) as flagged_at
+          from (
+          select i,
+                 format('bench-%s', lpad((i % 200)::text, 3, '0')) as dealership_id,
+                 format('call_bench_%s', i) as call_id,
+                 now() - (random() * interval '90 days') as first_event_at,
+                 (30 + random() * 600)::int as duration_sec,
+                 random() as r_verdict,
+                 random() as r_review,
+                 random() as r_flag,
+                 (array['oil change', 'brake inspection', 'tire rotation', 'test drive', 'trade-in value',
+                        'lease return', 'recall notice', 'warranty repair', 'financing options', 'detailing'])
+                   [1 + (random() * 9)::int] as topic,
+                 (array['Thursday', 'Friday', 'Monday', 'Saturday', 'tomorrow'])[1 + (random() * 4)::int] as day_word
+            from generate_series(1, :calls) i
+          ) s
+      ) g
+  ) t;
 -- `on commit drop` needs a transaction around the whole load.
 
 insert into public.calls (
@@ -107,8 +141,9 @@ select c.dealership_id, c.call_id, 'ended', 'inbound', c.first_event_at,
             else array['customer did not get what they asked for'] end,
        case when c.r_verdict < 0.95 then 'heuristic-v1' end,
        case when c.r_verdict < 0.95 then c.first_event_at + make_interval(secs => c.duration_sec + 20) end,
-       null
-  from bench_calls c;
+       c.review_status
+  from bench_calls c
+ order by c.written_at;
 
 insert into public.events (event_id, event_type, source, dealership_id, call_id, occurred_at, received_at,
                            raw_body, raw_payload, transcript, customer_phone, agent_id)
@@ -118,7 +153,8 @@ select format('evt_bench_%s', c.i), 'call_ended', 'normalized', c.dealership_id,
        convert_to(p::text, 'UTF8'), p, null, null, 'agent_bench'
   from bench_calls c,
        lateral (select jsonb_build_object('event_id', format('evt_bench_%s', c.i), 'dealership_id', c.dealership_id,
-                                          'call_id', c.call_id, 'event', 'call_ended') as p) x;
+                                          'call_id', c.call_id, 'event', 'call_ended') as p) x
+ order by c.first_event_at;
 
 -- Analysis ids equal the call's i (latest_analysis_id above); the identity column
 -- is moved past them afterwards.
@@ -132,23 +168,15 @@ select x.latest_analysis_id, x.dealership_id, x.call_id,
        case when x.verdict = 'good' then 'none' else 'human_follow_up' end, 0.8, 'ok',
        'heuristic-v1', 'rules-v1', 2, x.transcript_sha256, x.analyzed_at
   from public.calls x
- where x.dealership_id like 'bench-%' and x.latest_analysis_id is not null;
+ where x.dealership_id like 'bench-%' and x.latest_analysis_id is not null
+ order by x.analyzed_at;
 select setval(pg_get_serial_sequence('public.call_analyses', 'id'), (select max(id) from public.call_analyses)) \g /dev/null
 
 /** Reviews of the flagged calls: mostly resolved when old, mostly open when new */
 create temporary table bench_reviews on commit drop as
 select c.dealership_id, c.call_id, c.analyzed_at as flagged_at, c.verdict, c.score,
        format('b0000000-0000-0000-0000-%s', lpad((right(c.dealership_id, 3)::int % 30)::text, 12, '0'))::uuid as csm,
-       case
-         when c.analyzed_at < now() - interval '3 days' then
-           case when b.r_review < 0.85 then 'resolved' when b.r_review < 0.90 then 'reviewed'
-                when b.r_review < 0.94 then 'follow_up_needed' when b.r_review < 0.96 then 'escalated'
-                else 'open' end
-         else
-           case when b.r_review < 0.40 then 'open' when b.r_review < 0.60 then 'reviewed'
-                when b.r_review < 0.70 then 'follow_up_needed' when b.r_review < 0.75 then 'escalated'
-                else 'resolved' end
-       end::public.review_status as status,
+       c.review_status as status,
        b.r_flag
   from public.calls c
   join bench_calls b on b.call_id = c.call_id
@@ -170,12 +198,8 @@ select r.dealership_id, r.call_id, r.status,
        case when r.status = 'open' then r.flagged_at else r.acted_at end,
        -- The copy of the call's verdict its trigger would have made.
        r.verdict, r.score
-  from bench_reviews r;
-
-update public.calls c
-   set review_status = r.status
   from bench_reviews r
- where c.dealership_id = r.dealership_id and c.call_id = r.call_id;
+ order by case when r.status = 'open' then r.flagged_at else r.acted_at end;
 
 -- The audit trail: the automatic opening, the claim, and the status change.
 insert into public.review_events (dealership_id, call_id, actor_id, from_status, to_status,
@@ -190,7 +214,8 @@ select r.dealership_id, r.call_id, r.csm, 'open', 'open', null, r.csm, null,
 union all
 select r.dealership_id, r.call_id, r.csm, 'open', r.status, r.csm, r.csm, 'Called the customer back.', r.acted_at
   from bench_reviews r
- where r.status <> 'open';
+ where r.status <> 'open'
+ order by 9;
 
 set session_replication_role = origin;
 
