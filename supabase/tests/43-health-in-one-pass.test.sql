@@ -1,4 +1,5 @@
--- dealership_health in one pass (migration 20261224000100) answers exactly what the
+-- dealership_health in one pass (migration 20261224000100, and the index of its
+-- open-review count, 20261224000200) answers exactly what the
 -- previous version did (migration 20261204000200, kept below as
 -- pg_temp.health_before, unchanged but for its name): the same JSON for every
 -- role, window and dealership argument, on the demo data plus 3,000 generated calls
@@ -8,7 +9,7 @@
 -- toyota-braintree, honda-quincy), Sam South (csm: ford-weymouth, nissan-plymouth),
 -- Morgan Manager (their manager), Avery Admin; kia-hingham is nobody's.
 begin;
-select plan(8);
+select plan(9);
 
 \set admin '''a0000000-0000-4000-8000-000000000001'''
 \set morgan '''a0000000-0000-4000-8000-000000000002'''
@@ -18,6 +19,10 @@ select plan(8);
 select is((select l.lanname::text from pg_proc p join pg_language l on l.oid = p.prolang
             where p.oid = 'public.dealership_health(text, integer)'::regprocedure),
   'plpgsql', 'dealership_health is PL/pgSQL (its statements are planned with the arguments)');
+
+select is((select pg_get_indexdef('public.calls_open_review_dealership_idx'::regclass)),
+  'CREATE INDEX calls_open_review_dealership_idx ON public.calls USING btree (dealership_id) WHERE (review_status = ''open''::review_status)',
+  'The open-review count has its partial index (migration 20261224000200)');
 
 -- Fixture, as the owner.
 select setseed(0.43);
