@@ -73,7 +73,7 @@ select t.*,
        -- after the flag. The calls are inserted in this order, so the rows lie
        -- where a live table would have put them (not scattered at random).
        case when t.review_status is null or t.review_status = 'open' then t.first_event_at
-            else least(now() - interval '1 minute', t.flagged_at + t.r_flag * interval '72 hours')
+            else t.acted_at
        end as written_at
   from (
     select g.*,
@@ -88,7 +88,9 @@ select t.*,
                   when g.r_review < 0.70 then 'follow_up_needed' when g.r_review < 0.75 then 'escalated'
                   else 'resolved' end
          end
-       end::public.review_status as review_status
+       end::public.review_status as review_status,
+       -- When its review last changed: between the flag and now, within a few days.
+       least(now() - interval '1 minute', g.flagged_at + g.r_flag * interval '72 hours') as acted_at
       from (
         select s.*, s.first_event_at + make_interval(secs => s.duration_sec + 20) as flagged_at
           from (
@@ -140,7 +142,7 @@ select c.dealership_id, c.call_id, 'ended', 'inbound', c.first_event_at,
             when c.r_verdict >= 0.38 then array['call handled']
             else array['customer did not get what they asked for'] end,
        case when c.r_verdict < 0.95 then 'heuristic-v1' end,
-       case when c.r_verdict < 0.95 then c.first_event_at + make_interval(secs => c.duration_sec + 20) end,
+       case when c.r_verdict < 0.95 then c.flagged_at end,
        c.review_status
   from bench_calls c
  order by c.written_at;
@@ -177,15 +179,11 @@ create temporary table bench_reviews on commit drop as
 select c.dealership_id, c.call_id, c.analyzed_at as flagged_at, c.verdict, c.score,
        format('b0000000-0000-0000-0000-%s', lpad((right(c.dealership_id, 3)::int % 30)::text, 12, '0'))::uuid as csm,
        c.review_status as status,
-       b.r_flag
+       b.r_flag,
+       b.acted_at
   from public.calls c
   join bench_calls b on b.call_id = c.call_id
  where c.dealership_id like 'bench-%' and c.verdict in ('needs_review', 'bad');
-
--- When the last change happened: between the flag and now, within a few days.
-alter table bench_reviews add column acted_at timestamptz;
-update bench_reviews
-   set acted_at = least(now() - interval '1 minute', flagged_at + r_flag * interval '72 hours');
 
 insert into public.call_reviews (dealership_id, call_id, status, assignee_id, notes, flagged_at,
                                  resolved_at, updated_by, updated_at, verdict, score)
